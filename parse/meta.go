@@ -1,0 +1,227 @@
+package parse
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+)
+
+// Symbols maps kernel addresses to symbol names, from /proc/kallsyms or the
+// kallsyms section of a trace.dat. Names live in one string so that a table
+// of a hundred thousand symbols costs three allocations, not a hundred
+// thousand.
+type Symbols struct {
+	addrs []uint64
+	offs  []uint32 // start of name i in names; module after a '\x00' if any
+	names string
+}
+
+// ParseKallsyms parses "ADDR TYPE NAME [MODULE]" lines. Malformed lines are
+// skipped: kallsyms is advisory and a partial table is better than none.
+func ParseKallsyms(b []byte) *Symbols {
+	type ent struct {
+		addr uint64
+		seq  int
+		name string
+	}
+	var ents []ent
+	var names bytes.Buffer
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		f := bytes.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		addr, err := strconv.ParseUint(string(f[0]), 16, 64)
+		if err != nil || addr == 0 {
+			continue
+		}
+		name := string(f[2])
+		if len(f) > 3 {
+			name += "\x00" + string(bytes.Trim(f[3], "[]"))
+		}
+		ents = append(ents, ent{addr, len(ents), name})
+	}
+	// Stable by file order within an address: the kernel prints the first
+	// of several aliases at one address.
+	sort.SliceStable(ents, func(i, j int) bool { return ents[i].addr < ents[j].addr })
+	s := &Symbols{addrs: make([]uint64, 0, len(ents)), offs: make([]uint32, 0, len(ents)+1)}
+	for i, e := range ents {
+		if i > 0 && ents[i-1].addr == e.addr {
+			continue
+		}
+		s.addrs = append(s.addrs, e.addr)
+		s.offs = append(s.offs, uint32(names.Len()))
+		names.WriteString(e.name)
+	}
+	s.offs = append(s.offs, uint32(names.Len()))
+	s.names = names.String()
+	return s
+}
+
+// Len returns the number of distinct symbol addresses.
+func (s *Symbols) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.addrs)
+}
+
+// Lookup finds the symbol containing addr. size is the distance to the next
+// symbol (0 for the last one); module is "" for the core kernel.
+func (s *Symbols) Lookup(addr uint64) (name, module string, off, size uint64, ok bool) {
+	if s == nil || len(s.addrs) == 0 || addr < s.addrs[0] {
+		return "", "", 0, 0, false
+	}
+	i := sort.Search(len(s.addrs), func(i int) bool { return s.addrs[i] > addr }) - 1
+	full := s.names[s.offs[i]:s.offs[i+1]]
+	name = full
+	for j := 0; j < len(full); j++ {
+		if full[j] == 0 {
+			name, module = full[:j], full[j+1:]
+			break
+		}
+	}
+	if i+1 < len(s.addrs) {
+		size = s.addrs[i+1] - s.addrs[i]
+	}
+	return name, module, addr - s.addrs[i], size, true
+}
+
+// Comms maps pids to command names, from saved_cmdlines, as the kernel's
+// text prefix shows them.
+type Comms struct {
+	m map[int32]string
+}
+
+// ParseSavedCmdlines parses "PID COMM" lines.
+func ParseSavedCmdlines(b []byte) *Comms {
+	c := &Comms{m: map[int32]string{}}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 {
+			continue
+		}
+		pid, err := strconv.ParseInt(string(line[:sp]), 10, 32)
+		if err != nil {
+			continue
+		}
+		c.m[int32(pid)] = string(line[sp+1:])
+	}
+	return c
+}
+
+// Set records a comm for a pid, for sources other than saved_cmdlines.
+func (c *Comms) Set(pid int, comm string) {
+	if c.m == nil {
+		c.m = map[int32]string{}
+	}
+	c.m[int32(pid)] = comm
+}
+
+// Lookup returns the comm of pid. pid 0 is always "<idle>", as the kernel
+// prints it.
+func (c *Comms) Lookup(pid int) (string, bool) {
+	if pid == 0 {
+		return "<idle>", true
+	}
+	if c == nil {
+		return "", false
+	}
+	s, ok := c.m[int32(pid)]
+	return s, ok
+}
+
+// Len returns the number of known pids.
+func (c *Comms) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.m)
+}
+
+// PrintkFormats maps the addresses of kernel format strings to the strings,
+// from printk_formats, for bprint events and %s of constant kernel strings.
+type PrintkFormats struct {
+	m map[uint64]string
+}
+
+// ParsePrintkFormats parses `0xADDR : "string"` lines, undoing the kernel's
+// escaping of \n, \t, \" and \\.
+func ParsePrintkFormats(b []byte) *PrintkFormats {
+	p := &PrintkFormats{m: map[uint64]string{}}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		a, rest, ok := bytes.Cut(line, []byte(" : "))
+		if !ok {
+			continue
+		}
+		addr, err := strconv.ParseUint(string(bytes.TrimPrefix(bytes.TrimSpace(a), []byte("0x"))), 16, 64)
+		if err != nil {
+			continue
+		}
+		rest = bytes.TrimSpace(rest)
+		if len(rest) >= 2 && rest[0] == '"' && rest[len(rest)-1] == '"' {
+			rest = rest[1 : len(rest)-1]
+		}
+		p.m[addr] = unescapeC(rest)
+	}
+	return p
+}
+
+// Lookup returns the format string at addr.
+func (p *PrintkFormats) Lookup(addr uint64) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	s, ok := p.m[addr]
+	return s, ok
+}
+
+// Len returns the number of formats.
+func (p *PrintkFormats) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.m)
+}
+
+func unescapeC(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' || i+1 == len(b) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch b[i] {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'a':
+			out = append(out, 7)
+		case 'b':
+			out = append(out, 8)
+		case 'f':
+			out = append(out, 12)
+		case 'v':
+			out = append(out, 11)
+		case 'e':
+			out = append(out, 27)
+		default:
+			out = append(out, b[i])
+		}
+	}
+	return string(out)
+}
