@@ -1,9 +1,6 @@
 package parse
 
-import (
-	"encoding/binary"
-	"fmt"
-)
+import "fmt"
 
 // Decoder holds what is needed to decode and print the records of one
 // kernel (or one trace.dat): the page layout, the event schemas by ID, and
@@ -11,14 +8,14 @@ import (
 // it is read-only while decoding, so page iterators on several goroutines
 // may share it once all schemas are added and compiled (see Compile).
 type Decoder struct {
-	Layout   Layout
-	Clock    string         // trace_clock in use; "" means a nanosecond clock
-	Symbols  *Symbols       // kallsyms, for %pS and ip fields; may be nil
-	Comms    *Comms         // saved_cmdlines, for the comm in the text prefix; may be nil
-	Printk   *PrintkFormats // printk_formats, for bprint and %s of kernel pointers; may be nil
-	schemas  []*Schema      // by ID
-	byName   map[string]*Schema
-	nsClock  bool
+	Layout  Layout
+	Clock   string         // trace_clock in use; "" means a nanosecond clock
+	Symbols *Symbols       // kallsyms, for %pS and ip fields; may be nil
+	Comms   *Comms         // saved_cmdlines, for the comm in the text prefix; may be nil
+	Printk  *PrintkFormats // printk_formats, for bprint and %s of kernel pointers; may be nil
+	schemas []*Schema      // by ID
+	byName  map[string]*Schema
+	nsClock bool
 }
 
 // NewDecoder returns a decoder for pages of the given layout.
@@ -80,27 +77,6 @@ func (d *Decoder) Schemas() []*Schema {
 		}
 	}
 	return out
-}
-
-func (d *Decoder) fill(rec *Record, cpu int, ts uint64, data []byte, off int) {
-	rec.Kind = ItemEvent
-	rec.CPU = cpu
-	rec.TS = ts
-	rec.Data = data
-	rec.Offset = off
-	rec.Lost, rec.LostKnown = 0, false
-	rec.bigEndian = d.Layout.BigEndian
-	rec.longSize = d.Layout.LongSize
-	rec.Type = -1
-	rec.Schema = nil
-	if len(data) >= 2 {
-		if d.Layout.BigEndian {
-			rec.Type = int(binary.BigEndian.Uint16(data))
-		} else {
-			rec.Type = int(binary.LittleEndian.Uint16(data))
-		}
-		rec.Schema = d.Schema(rec.Type)
-	}
 }
 
 // String describes the decoder for debugging.

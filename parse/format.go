@@ -59,6 +59,7 @@ type Schema struct {
 	// Indexes of the common fields, -1 when absent.
 	typeIdx, flagsIdx, preemptIdx, pidIdx int
 
+	acc      []access // per field: where its integer value lies, for Int/Uint
 	longSize int
 	printer  *printer // compiled print fmt, built on first use
 	special  specialKind
@@ -153,8 +154,28 @@ func ParseFormat(system string, b []byte, longSize int) (*Schema, error) {
 			s.pidIdx = i
 		}
 	}
+	s.acc = make([]access, len(s.Fields))
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		switch f.Kind {
+		case KindScalar:
+			s.acc[i] = access{off: uint16(f.Offset), size: uint8(f.Size), signed: f.Signed}
+		case KindArray:
+			if es := f.ElemSize; es == 1 || es == 2 || es == 4 || es == 8 {
+				s.acc[i] = access{off: uint16(f.Offset), size: uint8(es), signed: f.Signed}
+			}
+		}
+	}
 	s.special = specialFor(s)
 	return s, nil
+}
+
+// access is the compact form of a field that integer accessors read on the
+// hot path; size 0 means the field is not an integer.
+type access struct {
+	off    uint16
+	size   uint8
+	signed bool
 }
 
 // makeField turns a parsed field line into a Field, deciding its kind.

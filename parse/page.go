@@ -115,6 +115,16 @@ func (it *PageIter) Next(rec *Record) (bool, error) {
 		} else {
 			typeLen, delta = w&0x1f, w>>5
 		}
+		if typeLen-1 < maxDataType { // the common case: a small data record
+			end := p + 4 + int(typeLen)*4
+			if end > it.end {
+				return false, it.errAt(p, "record of %d bytes runs past the commit size %d", end-p-4, it.end-it.dec.Layout.DataOffset)
+			}
+			it.pos = end
+			it.ts += uint64(delta)
+			it.fill(rec, it.page[p+4:end], p)
+			return true, nil
+		}
 		switch {
 		case typeLen == typePadding:
 			if delta == 0 {
@@ -181,7 +191,7 @@ func (it *PageIter) Next(rec *Record) (bool, error) {
 				it.pos = p + 4 + l
 			}
 			it.ts += uint64(delta)
-			it.dec.fill(rec, it.cpu, it.ts, data, p)
+			it.fill(rec, data, p)
 			return true, nil
 		}
 	}
@@ -195,4 +205,33 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// fill sets every field of rec for a data record, so that a reused Record
+// carries nothing over from the previous one.
+func (it *PageIter) fill(rec *Record, data []byte, off int) {
+	d := it.dec
+	typ := -1
+	var sc *Schema
+	if len(data) >= 2 {
+		if d.Layout.BigEndian {
+			typ = int(binary.BigEndian.Uint16(data))
+		} else {
+			typ = int(binary.LittleEndian.Uint16(data))
+		}
+		if typ < len(d.schemas) {
+			sc = d.schemas[typ]
+		}
+	}
+	rec.Kind = ItemEvent
+	rec.CPU = it.cpu
+	rec.TS = it.ts
+	rec.Schema = sc
+	rec.Type = typ
+	rec.Data = data
+	rec.Offset = off
+	rec.Lost = 0
+	rec.LostKnown = false
+	rec.bigEndian = d.Layout.BigEndian
+	rec.longSize = d.Layout.LongSize
 }

@@ -101,17 +101,19 @@ func (r *Record) Uint(i int) uint64 {
 
 // UintOK is Uint that also reports whether the value was inside the payload.
 func (r *Record) UintOK(i int) (uint64, bool) {
-	if r.Schema == nil || uint(i) >= uint(len(r.Schema.Fields)) {
+	s := r.Schema
+	if s == nil || uint(i) >= uint(len(s.acc)) {
 		return 0, false
 	}
-	f := &r.Schema.Fields[i]
-	switch f.Kind {
-	case KindScalar:
-		return r.readUint(f.Offset, f.Size)
-	case KindArray:
-		return r.readUint(f.Offset, f.ElemSize)
+	a := s.acc[i]
+	off, size := int(a.off), int(a.size)
+	if a.size == 0 || off+size > len(r.Data) {
+		return 0, false
 	}
-	return 0, false
+	if !r.bigEndian && size == 4 { // the most common width, kept branch-light
+		return uint64(binary.LittleEndian.Uint32(r.Data[off:])), true
+	}
+	return r.readUint(off, size)
 }
 
 // Int returns field i as a signed integer, sign-extended when the format
@@ -123,15 +125,27 @@ func (r *Record) Int(i int) int64 {
 
 // IntOK is Int that also reports whether the value was inside the payload.
 func (r *Record) IntOK(i int) (int64, bool) {
-	v, ok := r.UintOK(i)
-	if !ok {
+	s := r.Schema
+	if s == nil || uint(i) >= uint(len(s.acc)) {
 		return 0, false
 	}
-	f := &r.Schema.Fields[i]
-	if f.Signed {
-		return signExtend(v, f.ElemSize), true
+	a := s.acc[i]
+	off, size := int(a.off), int(a.size)
+	if a.size == 0 || off+size > len(r.Data) {
+		return 0, false
 	}
-	return int64(v), true
+	if !r.bigEndian && size == 4 {
+		v := binary.LittleEndian.Uint32(r.Data[off:])
+		if a.signed {
+			return int64(int32(v)), true
+		}
+		return int64(v), true
+	}
+	v, ok := r.readUint(off, size)
+	if a.signed {
+		return signExtend(v, size), ok
+	}
+	return int64(v), ok
 }
 
 // Bytes returns the bytes of field i: the scalar or fixed array itself, the
