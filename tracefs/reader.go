@@ -1,0 +1,273 @@
+package tracefs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultFlushInterval bounds how long a page may sit partly filled before
+// the reader fetches it anyway, so a person watching a live trace sees
+// events at low rates too. Five reads a second cost nothing, unlike a read
+// per event.
+const DefaultFlushInterval = 200 * time.Millisecond
+
+// ReaderOptions tune a CPUReader. The zero value is sensible.
+type ReaderOptions struct {
+	// FlushInterval is how long to wait for the buffer to reach the
+	// instance's buffer_percent before reading a partial page anyway.
+	// 0 means DefaultFlushInterval; negative means never (pages are read
+	// only when buffer_percent is reached, and on Stop).
+	FlushInterval time.Duration
+}
+
+// CPUReader hands out whole raw pages from one CPU's trace_pipe_raw.
+//
+// It exists because the obvious ways to read that file hurt: os.Open puts
+// the fd in Go's netpoller, where a read can block forever below
+// buffer_percent; a blocking read wakes on the first event and returns a
+// nearly empty page, which costs the traced task microseconds per event.
+// CPUReader instead polls (readiness follows buffer_percent) with a flush
+// timeout, reads without blocking, and has an eventfd so Stop wakes it at
+// once. One goroutine should call ReadPage; Stop may be called from any.
+type CPUReader struct {
+	cpu    int
+	subbuf int
+	flush  time.Duration
+
+	mu       sync.Mutex   // held by ReadPage; Close waits for it
+	fdMu     sync.RWMutex // guards fd/efd against Close while Stop writes
+	fd, efd  int
+	stopping atomic.Bool
+	closed   bool
+	// catchUp is set after a wake-up produced a page: the following calls
+	// read without waiting until the buffer is empty, so data below
+	// buffer_percent is not left behind for ever at low rates.
+	catchUp bool
+}
+
+// OpenCPUReader opens per_cpu/cpuN/trace_pipe_raw of this instance.
+// ErrCPUOffline (wrapped) means the CPU is not online: skip it.
+func (in *Instance) OpenCPUReader(cpu int, opts *ReaderOptions) (*CPUReader, error) {
+	if cpu < 0 {
+		return nil, fmt.Errorf("opening reader: invalid cpu %d", cpu)
+	}
+	subbuf, err := in.SubbufSize()
+	if err != nil {
+		return nil, fmt.Errorf("opening reader for cpu%d: %w", cpu, err)
+	}
+	flush := DefaultFlushInterval
+	if opts != nil && opts.FlushInterval != 0 {
+		flush = opts.FlushInterval
+	}
+	p := in.fs.path(in.file(path.Join(fmt.Sprintf("per_cpu/cpu%d", cpu), "trace_pipe_raw")))
+	// unix.Open, not os.Open: the fd must stay out of the netpoller and
+	// non-blocking, so that we decide when to wait (see ReadPage).
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ENODEV || err == unix.ENOENT {
+			return nil, fmt.Errorf("opening %s: %w", p, ErrCPUOffline)
+		}
+		return nil, fileErr("opening", p, err)
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("opening reader for cpu%d: eventfd: %w", cpu, err)
+	}
+	return &CPUReader{cpu: cpu, subbuf: subbuf, flush: flush, fd: fd, efd: efd}, nil
+}
+
+// OpenReaders opens a reader for every online CPU. CPUs that turn out to
+// be offline are returned in offline rather than failing the whole set.
+func (in *Instance) OpenReaders(opts *ReaderOptions) (readers []*CPUReader, offline []int, err error) {
+	cpus, err := in.fs.OnlineCPUs()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range cpus {
+		r, err := in.OpenCPUReader(c, opts)
+		if errors.Is(err, ErrCPUOffline) {
+			offline = append(offline, c)
+			continue
+		}
+		if err != nil {
+			for _, r := range readers {
+				r.Close()
+			}
+			return nil, nil, err
+		}
+		readers = append(readers, r)
+	}
+	return readers, offline, nil
+}
+
+// CPU is the CPU this reader drains; records carry no CPU number of their own.
+func (r *CPUReader) CPU() int { return r.cpu }
+
+// SubbufSize is the buffer length ReadPage needs: one whole sub-buffer.
+func (r *CPUReader) SubbufSize() int { return r.subbuf }
+
+// ReadPage waits for data and copies one whole sub-buffer into buf, which
+// must hold at least SubbufSize bytes (a shorter read would split a page).
+// It waits until the buffer reaches buffer_percent or FlushInterval passes,
+// then returns pages without waiting until the buffer is empty (the last
+// one possibly partial). Wake-ups are thus bounded by buffer_percent and
+// the flush interval, never one per event. After Stop it drains what is left without
+// waiting and then returns io.EOF. ErrCPUOffline (wrapped) means the CPU
+// went away; the other readers can carry on.
+func (r *CPUReader) ReadPage(buf []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, ErrClosed
+	}
+	if len(buf) < r.subbuf {
+		return 0, fmt.Errorf("reading cpu%d: buffer of %d bytes is smaller than the %d-byte sub-buffer", r.cpu, len(buf), r.subbuf)
+	}
+	buf = buf[:r.subbuf]
+
+	timeout := -1
+	if r.flush > 0 {
+		timeout = int((r.flush + time.Millisecond - 1) / time.Millisecond)
+	}
+	idle := 0 // poll said readable but there was nothing to read
+	for {
+		if r.stopping.Load() {
+			r.catchUp = false
+			return r.drain(buf)
+		}
+		if r.catchUp {
+			n, err := r.read(buf)
+			if n > 0 || err != nil {
+				return n, err
+			}
+			r.catchUp = false
+		}
+		fds := []unix.PollFd{
+			{Fd: int32(r.efd), Events: unix.POLLIN},
+			{Fd: int32(r.fd), Events: unix.POLLIN},
+		}
+		if idle >= 3 {
+			// Readiness without data would spin; wait on Stop alone.
+			fds = fds[:1]
+		}
+		_, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("polling cpu%d: %w", r.cpu, err)
+		}
+		if fds[0].Revents != 0 {
+			r.stopping.Store(true)
+			continue
+		}
+		ready := len(fds) > 1 && fds[1].Revents != 0
+		if len(fds) > 1 && fds[1].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 && fds[1].Revents&unix.POLLIN == 0 {
+			return 0, fmt.Errorf("polling cpu%d: revents %#x", r.cpu, fds[1].Revents)
+		}
+		// Ready (buffer_percent reached) or flush timeout: try one read.
+		n, err := r.read(buf)
+		if n > 0 {
+			r.catchUp = true
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if ready {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
+}
+
+// read does one non-blocking read. It returns (0, nil) when there is
+// nothing to read now: EAGAIN, a transient EBUSY, or a 0-byte read, which
+// on trace_pipe_raw means "caught up with the writer", not end of file.
+func (r *CPUReader) read(buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(r.fd, buf)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN, unix.EBUSY:
+			return 0, nil
+		case unix.ENODEV:
+			return 0, fmt.Errorf("reading cpu%d: %w", r.cpu, ErrCPUOffline)
+		default:
+			return 0, fmt.Errorf("reading cpu%d: %w", r.cpu, err)
+		}
+	}
+}
+
+// drain returns the next leftover page after Stop, or io.EOF when the
+// buffer is empty. A 0-byte read is retried a few times because it can
+// happen while data remains.
+func (r *CPUReader) drain(buf []byte) (int, error) {
+	for range 3 {
+		n, err := unix.Read(r.fd, buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, io.EOF
+		case err == unix.ENODEV:
+			return 0, fmt.Errorf("reading cpu%d: %w", r.cpu, ErrCPUOffline)
+		case err != nil && err != unix.EBUSY:
+			return 0, fmt.Errorf("reading cpu%d: %w", r.cpu, err)
+		case n > 0:
+			return n, nil
+		}
+	}
+	return 0, io.EOF
+}
+
+// Stop makes ReadPage stop waiting: a blocked call wakes at once, and from
+// then on ReadPage drains the remaining pages and returns io.EOF. Turn
+// tracing off first, or the drain chases the writer. Safe to call from any
+// goroutine, more than once, and after Close.
+func (r *CPUReader) Stop() {
+	r.stopping.Store(true)
+	r.fdMu.RLock()
+	defer r.fdMu.RUnlock()
+	if r.efd < 0 {
+		return
+	}
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(r.efd, one[:]) // EAGAIN only if already signalled many times
+}
+
+// Close stops the reader, waits for a ReadPage in progress to return, and
+// closes both file descriptors. The instance can be removed only after
+// every reader is closed.
+func (r *CPUReader) Close() error {
+	r.Stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.fdMu.Lock()
+	defer r.fdMu.Unlock()
+	err1 := unix.Close(r.fd)
+	err2 := unix.Close(r.efd)
+	r.fd, r.efd = -1, -1
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("closing reader for cpu%d: %w", r.cpu, err)
+	}
+	return nil
+}
