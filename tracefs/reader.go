@@ -26,6 +26,11 @@ type ReaderOptions struct {
 	// 0 means DefaultFlushInterval; negative means never (pages are read
 	// only when buffer_percent is reached, and on Stop).
 	FlushInterval time.Duration
+	// ReportIdle makes ReadPage return (0, nil) whenever it finds the
+	// buffer empty (after a flush timeout, a Kick, or when catching up), and
+	// record when it looked (EmptyAt). A merging consumer needs this to know
+	// that a quiet CPU has nothing older to contribute.
+	ReportIdle bool
 }
 
 // CPUReader hands out whole raw pages from one CPU's trace_pipe_raw.
@@ -51,6 +56,31 @@ type CPUReader struct {
 	// read without waiting until the buffer is empty, so data below
 	// buffer_percent is not left behind for ever at low rates.
 	catchUp bool
+
+	reportIdle bool
+	kicked     atomic.Bool
+	emptyAt    atomic.Int64 // UnixNano (monotonic-derived) before the last read that found nothing
+}
+
+var monoBase = time.Now()
+
+// monoNow is a monotonic clock in nanoseconds, comparable across readers.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
+
+// MonoNow returns the clock EmptyAt uses, for comparing with page read times.
+func MonoNow() int64 { return monoNow() }
+
+// EmptyAt returns when (MonoNow) the reader last started a read that found
+// the buffer empty: every event of this CPU not yet read was written after
+// that moment. Only maintained with ReportIdle.
+func (r *CPUReader) EmptyAt() int64 { return r.emptyAt.Load() }
+
+// Kick asks a ReadPage waiting for buffer_percent to look now: it returns a
+// page if there is data, or (0, nil) with EmptyAt updated if there is none.
+// Only meaningful with ReportIdle.
+func (r *CPUReader) Kick() {
+	r.kicked.Store(true)
+	r.signal()
 }
 
 // OpenCPUReader opens per_cpu/cpuN/trace_pipe_raw of this instance.
@@ -82,7 +112,11 @@ func (in *Instance) OpenCPUReader(cpu int, opts *ReaderOptions) (*CPUReader, err
 		unix.Close(fd)
 		return nil, fmt.Errorf("opening reader for cpu%d: eventfd: %w", cpu, err)
 	}
-	return &CPUReader{cpu: cpu, subbuf: subbuf, flush: flush, fd: fd, efd: efd}, nil
+	cr := &CPUReader{cpu: cpu, subbuf: subbuf, flush: flush, fd: fd, efd: efd}
+	if opts != nil {
+		cr.reportIdle = opts.ReportIdle
+	}
+	return cr, nil
 }
 
 // OpenReaders opens a reader for every online CPU. CPUs that turn out to
@@ -144,12 +178,18 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 			r.catchUp = false
 			return r.drain(buf)
 		}
-		if r.catchUp {
+		if r.catchUp || r.kicked.Load() {
+			r.kicked.Store(false)
+			t := monoNow()
 			n, err := r.read(buf)
 			if n > 0 || err != nil {
 				return n, err
 			}
 			r.catchUp = false
+			if r.reportIdle {
+				r.emptyAt.Store(t)
+				return 0, nil
+			}
 		}
 		fds := []unix.PollFd{
 			{Fd: int32(r.efd), Events: unix.POLLIN},
@@ -167,7 +207,8 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 			return 0, fmt.Errorf("polling cpu%d: %w", r.cpu, err)
 		}
 		if fds[0].Revents != 0 {
-			r.stopping.Store(true)
+			var v [8]byte
+			unix.Read(r.efd, v[:]) // reset the counter; the flags say why we woke
 			continue
 		}
 		ready := len(fds) > 1 && fds[1].Revents != 0
@@ -175,6 +216,7 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 			return 0, fmt.Errorf("polling cpu%d: revents %#x", r.cpu, fds[1].Revents)
 		}
 		// Ready (buffer_percent reached) or flush timeout: try one read.
+		t := monoNow()
 		n, err := r.read(buf)
 		if n > 0 {
 			r.catchUp = true
@@ -187,6 +229,10 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 			idle++
 		} else {
 			idle = 0
+			if r.reportIdle {
+				r.emptyAt.Store(t)
+				return 0, nil
+			}
 		}
 	}
 }
@@ -240,6 +286,10 @@ func (r *CPUReader) drain(buf []byte) (int, error) {
 // goroutine, more than once, and after Close.
 func (r *CPUReader) Stop() {
 	r.stopping.Store(true)
+	r.signal()
+}
+
+func (r *CPUReader) signal() {
 	r.fdMu.RLock()
 	defer r.fdMu.RUnlock()
 	if r.efd < 0 {

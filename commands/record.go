@@ -1,0 +1,331 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/tracefs"
+)
+
+var recordCommand = &cli.Command{
+	Name:      "record",
+	Usage:     "stream events live, as the kernel's text or JSON lines",
+	ArgsUsage: "EVENT... [-- COMMAND ARGS...]",
+	Description: `EVENT is system:event, with globs (sched:*, syscalls:sys_enter_open*, *:*exec*).
+Lines look exactly like the kernel's trace_pipe. Lost events show where they
+happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
+
+   tracer record sched:sched_process_exec
+   tracer record --filter 'prev_pid > 0' sched:sched_switch
+   tracer record --filter 'sched:sched_switch=prev_pid > 0' 'sched:*'
+   tracer record --json syscalls:sys_enter_openat -- ls /tmp`,
+	Flags: []cli.Flag{
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: "kernel filter `EXPR` for all events, or 'system:event=EXPR' for one"},
+		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
+		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
+		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
+		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		&cli.StringFlag{Name: "clock", Usage: "trace clock (local, global, mono, boot, ...)"},
+		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
+	},
+	Action: runRecord,
+}
+
+// eventFilterRE recognises "system:event=EXPR", a filter for one event.
+var eventFilterRE = regexp.MustCompile(`^([A-Za-z0-9_*?.-]+:[A-Za-z0-9_*?.-]+)=(.*)$`)
+
+// splitArgs separates events from the command after "--" (see reorderArgs,
+// which guarantees the "--" is still there).
+func splitArgs(c *cli.Context) (events, command []string) {
+	args := c.Args().Slice()
+	for i, a := range args {
+		if a == "--" {
+			return args[:i], args[i+1:]
+		}
+	}
+	return args, nil
+}
+
+func runRecord(c *cli.Context) error {
+	events, command := splitArgs(c)
+	if len(events) == 0 {
+		return &exitError{code: 2, err: errors.New("record needs at least one event, e.g. tracer record sched:sched_process_exec (see tracer list)")}
+	}
+	if len(command) > 0 && len(c.IntSlice("pid")) > 0 {
+		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
+	}
+	fs, err := openFS(c)
+	if err != nil {
+		return err
+	}
+	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), Clock: c.String("clock"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow")}
+
+	var child *childProc
+	if len(command) > 0 {
+		child, err = startHeld(command, c.App.ErrWriter)
+		if err != nil {
+			return err
+		}
+		defer child.kill()
+		opts.PIDs, opts.Follow = []int{child.pid()}, true
+	}
+
+	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	var werr error
+	opts.BeforeWait = func() {
+		if werr == nil {
+			werr = out.Flush()
+		}
+	}
+	s := tracefs.NewSession(fs, opts)
+	if err := addEvents(s, events, c.StringSlice("filter")); err != nil {
+		return err
+	}
+
+	// Signals stop the session; cleanup runs on the way out of this
+	// function. SIGPIPE is caught so a closed stdout is an error we see
+	// (EPIPE) rather than a death that would leave the instance behind.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+
+	if err := s.Open(); err != nil {
+		if child != nil {
+			child.kill()
+		}
+		return err
+	}
+	defer s.Close()
+	var stopReason string
+	go func() {
+		sig, ok := <-sigs
+		if ok {
+			stopReason = sig.String()
+			s.Stop()
+		}
+	}()
+	if d := c.Duration("duration"); d > 0 {
+		t := time.AfterFunc(d, s.Stop)
+		defer t.Stop()
+	}
+	childDone := make(chan struct{})
+	if child != nil {
+		if err := child.release(); err != nil {
+			return err
+		}
+		go func() {
+			child.wait()
+			// Let the last events of the command reach the buffer, then stop.
+			time.Sleep(50 * time.Millisecond)
+			s.Stop()
+			close(childDone)
+		}()
+	}
+
+	dec := s.Decoder()
+	jsonOut := c.Bool("json")
+	var rec parse.Record
+	line := make([]byte, 0, 4096)
+	for {
+		ok, err := s.Next(&rec)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "tracer: %v\n", err)
+			if !errors.Is(err, parse.ErrCorrupt) && !errors.Is(err, parse.ErrTruncated) {
+				break
+			}
+			continue
+		}
+		if !ok {
+			break
+		}
+		if jsonOut {
+			line = dec.AppendJSON(line[:0], &rec)
+		} else {
+			line = dec.AppendText(line[:0], &rec)
+		}
+		if _, werr = out.Write(line); werr != nil {
+			break
+		}
+		if werr != nil {
+			break
+		}
+	}
+	if werr == nil {
+		werr = out.Flush()
+	}
+	s.Stop()
+	if werr != nil && (errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed)) {
+		s.Close()
+		return nil // the reader went away (| head): a normal, quiet end
+	}
+	reportLost(c.App.ErrWriter, s)
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "tracer: cleanup: %v (run tracer reset)\n", err)
+	}
+	_ = stopReason
+	if werr != nil {
+		return fmt.Errorf("writing output: %w", werr)
+	}
+	if child != nil {
+		<-childDone
+		if code := child.exitCode(); code != 0 {
+			return &exitError{code: code}
+		}
+	}
+	return nil
+}
+
+// addEvents adds each event pattern with the filters that apply to it.
+func addEvents(s *tracefs.Session, events, filters []string) error {
+	global := ""
+	per := map[string]string{}
+	for _, f := range filters {
+		if m := eventFilterRE.FindStringSubmatch(f); m != nil {
+			per[m[1]] = m[2]
+			continue
+		}
+		if global != "" {
+			global = "(" + global + ") && (" + f + ")"
+		} else {
+			global = f
+		}
+	}
+	for _, e := range events {
+		if err := s.AddTracepoint(e, global); err != nil {
+			return err
+		}
+	}
+	for pat, f := range per {
+		if err := s.AddTracepoint(pat, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportLost prints a per-CPU summary on stderr when anything was lost:
+// events read, losses seen in the pages, and the kernel's own overrun and
+// dropped counts. When nothing was lost it prints nothing.
+func reportLost(w io.Writer, s *tracefs.Session) {
+	stats := s.KernelStats()
+	var b strings.Builder
+	any := false
+	for _, c := range s.Counts() {
+		st := stats[c.CPU]
+		if c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.DroppedEvents == 0 {
+			continue
+		}
+		any = true
+		fmt.Fprintf(&b, "  cpu%d: %d events read, %d lost in pages", c.CPU, c.Events, c.Lost)
+		if c.LostUnknown > 0 {
+			fmt.Fprintf(&b, " (+%d losses of unknown size)", c.LostUnknown)
+		}
+		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d\n", st.Overrun, st.DroppedEvents)
+	}
+	if any {
+		fmt.Fprintf(w, "tracer: events were lost (a larger --buffer-size or a narrower --filter helps):\n%s", b.String())
+	}
+	if off := s.OfflineCPUs(); len(off) > 0 {
+		fmt.Fprintf(w, "tracer: cpus offline, not traced: %v\n", off)
+	}
+}
+
+// childProc is a command started held: it waits on a pipe before exec, so
+// that its pid can be put in set_event_pid before it runs a single
+// instruction of the traced program.
+type childProc struct {
+	cmd  *exec.Cmd
+	gate *os.File
+	err  error
+}
+
+// ExecHeldArg is the hidden first argument with which tracer re-executes
+// itself as the held child (see startHeld and ExecHeld).
+const ExecHeldArg = "__tracer_exec_held"
+
+func startHeld(command []string, stderr io.Writer) (*childProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: finding tracer's own executable: %w", command[0], err)
+	}
+	path, err := exec.LookPath(command[0])
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", command[0], err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("starting %s: %w", command[0], err)
+	}
+	cmd := exec.Command(self, append([]string{ExecHeldArg, path}, command...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
+	cmd.ExtraFiles = []*os.File{r} // fd 3 in the child
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("starting %s: %w", command[0], err)
+	}
+	r.Close()
+	return &childProc{cmd: cmd, gate: w}, nil
+}
+
+func (p *childProc) pid() int { return p.cmd.Process.Pid }
+
+// release lets the held child exec the command.
+func (p *childProc) release() error {
+	_, err := p.gate.Write([]byte{1})
+	p.gate.Close()
+	if err != nil {
+		return fmt.Errorf("starting %s: %w", p.cmd.Args[2], err)
+	}
+	return nil
+}
+
+func (p *childProc) wait() { p.err = p.cmd.Wait() }
+
+func (p *childProc) kill() {
+	p.gate.Close() // a held child that reads EOF exits without exec
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+}
+
+func (p *childProc) exitCode() int {
+	if p.cmd.ProcessState == nil {
+		return 0
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// ExecHeld is the held child's side: wait for the go-ahead byte on fd 3,
+// then replace this process with the command. Called from main before the
+// CLI is parsed. It does not return on success.
+func ExecHeld(args []string) int {
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "tracer: internal exec: missing command")
+		return 127
+	}
+	gate := os.NewFile(3, "gate")
+	var b [1]byte
+	if n, _ := gate.Read(b[:]); n != 1 {
+		return 127 // tracer gave up before starting the command
+	}
+	gate.Close()
+	err := syscall.Exec(args[0], args[1:], os.Environ())
+	fmt.Fprintf(os.Stderr, "tracer: exec %s: %v\n", args[1], err)
+	return 127
+}
