@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -184,3 +185,5 @@ func reorderArgs(app *cli.App, args []string) []string {
 	out = append(out, pos...)
 	return append(out, rest...)
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

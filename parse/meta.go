@@ -97,6 +97,10 @@ func (s *Symbols) Lookup(addr uint64) (name, module string, off, size uint64, ok
 // text prefix shows them.
 type Comms struct {
 	m map[int32]string
+	// Miss, if set, is asked about pids the table lacks. A live session
+	// uses it to re-read saved_cmdlines, where the kernel records the comm
+	// of a task shortly after it is first traced.
+	Miss func(pid int) (string, bool)
 }
 
 // ParseSavedCmdlines parses "PID COMM" lines.
@@ -134,6 +138,9 @@ func (c *Comms) Lookup(pid int) (string, bool) {
 		return "", false
 	}
 	s, ok := c.m[int32(pid)]
+	if !ok && c.Miss != nil {
+		return c.Miss(pid)
+	}
 	return s, ok
 }
 

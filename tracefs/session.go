@@ -321,9 +321,25 @@ func (s *Session) loadDecoder() error {
 // task when it is traced, so new processes appear there as they run.
 func (s *Session) refreshComms(d *parse.Decoder) {
 	s.lastComms = time.Now()
-	if b, err := s.fs.SavedCmdlines(); err == nil {
-		d.Comms = parse.ParseSavedCmdlines(b)
+	b, err := s.fs.SavedCmdlines()
+	if err != nil {
+		return
 	}
+	c := parse.ParseSavedCmdlines(b)
+	// On a miss, re-read at most every 20 ms: the kernel saves a new task's
+	// comm at its next context switch, a moment after its first event.
+	c.Miss = func(pid int) (string, bool) {
+		if time.Since(s.lastComms) < 20*time.Millisecond {
+			return "", false
+		}
+		s.refreshComms(d)
+		m := d.Comms
+		m.Miss = nil
+		name, ok := m.Lookup(pid)
+		m.Miss = c.Miss
+		return name, ok
+	}
+	d.Comms = c
 }
 
 func (s *Session) start() {
