@@ -218,8 +218,14 @@ func TestRecordConcurrent(t *testing.T) {
 	var outA, outB string
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); outA, _, _ = run("record", "sched:sched_process_exec", "--", "/bin/sh", "-c", "sleep 0.3; "+a+"; sleep 0.3") }()
-	go func() { defer wg.Done(); outB, _, _ = run("record", "sched:sched_process_exec", "--", "/bin/sh", "-c", "sleep 0.3; "+b+"; sleep 0.3") }()
+	go func() {
+		defer wg.Done()
+		outA, _, _ = run("record", "sched:sched_process_exec", "--", "/bin/sh", "-c", "sleep 0.3; "+a+"; sleep 0.3")
+	}()
+	go func() {
+		defer wg.Done()
+		outB, _, _ = run("record", "sched:sched_process_exec", "--", "/bin/sh", "-c", "sleep 0.3; "+b+"; sleep 0.3")
+	}()
 	wg.Wait()
 	if !strings.Contains(outA, "tracer-conc-a") || strings.Contains(outA, "tracer-conc-b") {
 		t.Errorf("session A saw:\n%s", outA)

@@ -74,7 +74,8 @@ type Session struct {
 	closeErr   error
 	ev         Event
 	nameIdx    map[nameKey]int
-	ownThreads bool
+	ownThreads int // threads listed in set_event_notrace_pid
+	lastSelf   time.Time
 }
 
 // CPUCount is what one CPU delivered during a session.
@@ -231,16 +232,21 @@ func (s *Session) Open() (err error) {
 		return err
 	}
 	s.readers, s.offline = readers, offline
+	s.start()
+	if s.ownThreads > 0 {
+		s.excludeSelf() // the reader goroutines may have started threads
+	}
 	if err := inst.SetTracingOn(true); err != nil {
 		return err
 	}
-	s.start()
 	return nil
 }
 
 // excludeSelf keeps this process's own threads out of the trace: their
-// reads of trace_pipe_raw would otherwise flood syscall events. New threads
-// are cloned from listed ones, and event-fork adds them to the list.
+// reads of trace_pipe_raw would otherwise flood syscall events. event-fork
+// is not used for this, because it would also hide the children the
+// program starts, which a user may well want to trace; instead the list is
+// refreshed when the thread count changes (Go starts threads on demand).
 func (s *Session) excludeSelf() error {
 	if !s.inst.fs.exists(s.inst.file("set_event_notrace_pid")) {
 		return nil // before 5.8: nothing to do but accept our own events
@@ -249,23 +255,19 @@ func (s *Session) excludeSelf() error {
 	if err != nil {
 		return nil
 	}
-	var b strings.Builder
-	for i, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
+	var ids []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			ids = append(ids, e.Name())
 		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(e.Name())
 	}
-	if err := s.inst.write("set_event_notrace_pid", b.String()); err != nil {
+	if len(ids) == s.ownThreads {
+		return nil
+	}
+	if err := s.inst.write("set_event_notrace_pid", strings.Join(ids, " ")); err != nil {
 		return err
 	}
-	s.ownThreads = true
-	if err := s.inst.SetOption("event-fork", true); err != nil && !errors.Is(err, ErrNotSupported) {
-		return err
-	}
+	s.ownThreads = len(ids)
 	return nil
 }
 
@@ -521,6 +523,10 @@ func (s *Session) receive() error {
 	}
 	if time.Since(s.lastComms) > 500*time.Millisecond {
 		s.refreshComms(s.dec)
+	}
+	if s.ownThreads > 0 && time.Since(s.lastSelf) > time.Second {
+		s.lastSelf = time.Now()
+		s.excludeSelf()
 	}
 	return firstErr
 }

@@ -1,0 +1,319 @@
+package parse
+
+import "strconv"
+
+// Kernel text rendering: one record exactly as the kernel's trace and
+// trace_pipe files print it with the default options (irq-info on,
+// print-parent on, no sym-offset, no latency-format, no record-tgid):
+//
+//	<comm:%16s>-<pid:%-7d> [<cpu:%03d>] <lat:5 chars> <secs:%5lu>.<usecs:%06lu>: <name>: <body>\n
+//
+// (trace_print_context and trace_print_lat_fmt in kernel/trace/trace_output.c).
+// Events the kernel prints with dedicated code (ftrace internal events and
+// syscalls, see special.go) have no "name: " part; events whose print fmt
+// cannot be compiled are printed like the kernel's options/fields mode
+// (print_fields).
+//
+// Renderers append to a caller's buffer and allocate nothing per record;
+// the only allocation is the print fmt compilation on an event's first use,
+// which Compile does up front.
+
+// failedPrinter marks a schema whose print fmt did not compile: it is
+// printed in the fields layout.
+var failedPrinter = new(printer)
+
+// Compile compiles the print fmt of every registered schema, so that the
+// decoder is read-only afterwards and may be shared by goroutines that
+// render records. It reports how many schemas got a compiled printer and
+// how many fall back to the fields layout. Events printed by dedicated code
+// count as compiled. Call it again after adding schemas.
+func (d *Decoder) Compile() (compiled, fallback int) {
+	for _, s := range d.schemas {
+		if s == nil {
+			continue
+		}
+		if s.special.dedicated() {
+			compiled++
+			continue
+		}
+		if d.printerFor(s) == failedPrinter {
+			fallback++
+		} else {
+			compiled++
+		}
+	}
+	return compiled, fallback
+}
+
+// printerFor returns the schema's compiled printer, compiling it on first
+// use; failedPrinter when it does not compile.
+func (d *Decoder) printerFor(s *Schema) *printer {
+	if p := s.printer; p != nil {
+		return p
+	}
+	p, err := compilePrint(s)
+	if err != nil || p == nil {
+		p = failedPrinter
+	}
+	s.printer = p
+	return p
+}
+
+// Fallback reports whether records of s print in the fields layout because
+// its print fmt did not compile. It compiles the print fmt if needed.
+func (d *Decoder) Fallback(s *Schema) bool {
+	if s == nil || s.special.dedicated() {
+		return false
+	}
+	return d.printerFor(s) == failedPrinter
+}
+
+// AppendText appends rec as one line (or, for stack traces, a few lines)
+// of the kernel's trace text, newline included, and returns the extended
+// buffer. Lost-event items print as the kernel's "CPU:N [LOST n EVENTS]"
+// line; a record of an unknown event ID as "Unknown type N" after the
+// usual prefix.
+func (d *Decoder) AppendText(dst []byte, rec *Record) []byte {
+	if rec.Kind == ItemLost {
+		return appendLostText(dst, rec)
+	}
+	dst = d.appendContext(dst, rec)
+	s := rec.Schema
+	if s == nil {
+		dst = append(dst, "Unknown type "...)
+		dst = strconv.AppendInt(dst, int64(rec.Type), 10)
+		return append(dst, '\n')
+	}
+	if s.special.dedicated() {
+		return d.appendSpecial(dst, rec, s)
+	}
+	p := d.printerFor(s)
+	if p == failedPrinter {
+		return d.appendFields(dst, rec, s)
+	}
+	dst = append(dst, s.Name...)
+	dst = append(dst, ':', ' ')
+	// The kernel's generated output function adds the newline after the
+	// print fmt ("fmt\n"), whatever the body ends with.
+	dst = p.appendBody(dst, rec, d)
+	return append(dst, '\n')
+}
+
+func appendLostText(dst []byte, rec *Record) []byte {
+	// print_trace_line in kernel/trace/trace.c.
+	dst = append(dst, "CPU:"...)
+	dst = strconv.AppendInt(dst, int64(rec.CPU), 10)
+	if !rec.LostKnown {
+		return append(dst, " [LOST EVENTS]\n"...)
+	}
+	dst = append(dst, " [LOST "...)
+	dst = strconv.AppendUint(dst, rec.Lost, 10)
+	return append(dst, " EVENTS]\n"...)
+}
+
+// endLine makes sure a rendered record ends with a newline.
+func endLine(dst []byte) []byte {
+	if len(dst) == 0 || dst[len(dst)-1] != '\n' {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// commonFields returns pid, flags and preempt count. For a record of an
+// unknown ID they are read at the offsets every kernel since 2.6.32 uses.
+func commonFields(rec *Record) (pid int, flags, pc uint8) {
+	if rec.Schema != nil {
+		return rec.PID(), rec.Flags(), rec.PreemptCount()
+	}
+	if len(rec.Data) < 8 {
+		return -1, 0, 0
+	}
+	v, _ := rec.readUint(4, 4)
+	return int(int32(v)), rec.Data[2], rec.Data[3]
+}
+
+// commFor returns the command name the kernel would print for pid
+// (trace_find_cmdline): "<idle>" for 0, "<XXX>" for a negative pid, the
+// saved comm, or "<...>".
+func (d *Decoder) commFor(pid int) (string, bool) {
+	if pid < 0 {
+		return "<XXX>", false
+	}
+	if c, ok := d.Comms.Lookup(pid); ok {
+		return c, true
+	}
+	return "<...>", false
+}
+
+func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
+	pid, flags, pc := commonFields(rec)
+	comm, _ := d.commFor(pid)
+	// "%16s-%-7d [%03d] "
+	dst = appendPad(dst, 16-len(comm))
+	dst = append(dst, comm...)
+	dst = append(dst, '-')
+	n := len(dst)
+	dst = strconv.AppendInt(dst, int64(pid), 10)
+	dst = appendPad(dst, 7-(len(dst)-n))
+	dst = append(dst, ' ', '[')
+	dst = appendZeroPadInt(dst, int64(rec.CPU), 3)
+	dst = append(dst, ']', ' ')
+	dst = appendLatFmt(dst, flags, pc)
+	dst = d.appendTime(dst, rec.TS)
+	return append(dst, ':', ' ')
+}
+
+// appendTime appends " %5lu.%06lu" (microseconds rounded, as ns2usecs
+// does) for nanosecond clocks and " %12llu" for counters.
+func (d *Decoder) appendTime(dst []byte, ts uint64) []byte {
+	dst = append(dst, ' ')
+	if !d.nsClock {
+		return appendUintWidth(dst, ts, 12)
+	}
+	us := (ts + 500) / 1000
+	dst = appendUintWidth(dst, us/1000000, 5)
+	dst = append(dst, '.')
+	return appendZeroPadUint(dst, us%1000000, 6)
+}
+
+// Flag bits of common_flags (include/linux/trace_events.h, 6.13+).
+const (
+	flagIRQsOff         = 0x01
+	flagNeedReschedLazy = 0x02 // IRQS_NOSUPPORT before 6.13
+	flagNeedResched     = 0x04
+	flagHardIRQ         = 0x08
+	flagSoftIRQ         = 0x10
+	flagPreemptResched  = 0x20
+	flagNMI             = 0x40
+	flagBHOff           = 0x80
+)
+
+// appendLatFmt appends the five latency characters of trace_print_lat_fmt
+// (6.13+): irqs-off, need-resched, hardirq/softirq, preempt depth and
+// migrate-disable depth. Bit 0x02 is read as NEED_RESCHED_LAZY; kernels
+// before 6.13 used it for IRQS_NOSUPPORT (printed 'X'), set only on
+// architectures without irqflags tracing.
+func appendLatFmt(dst []byte, flags, pc uint8) []byte {
+	bh := flags&flagBHOff != 0
+	irqs := flags&flagIRQsOff != 0
+	switch {
+	case irqs && bh:
+		dst = append(dst, 'D')
+	case irqs:
+		dst = append(dst, 'd')
+	case bh:
+		dst = append(dst, 'b')
+	default:
+		dst = append(dst, '.')
+	}
+	var nr byte
+	switch flags & (flagNeedResched | flagNeedReschedLazy | flagPreemptResched) {
+	case flagNeedResched | flagNeedReschedLazy | flagPreemptResched:
+		nr = 'B'
+	case flagNeedResched | flagPreemptResched:
+		nr = 'N'
+	case flagNeedReschedLazy | flagPreemptResched:
+		nr = 'L'
+	case flagNeedResched | flagNeedReschedLazy:
+		nr = 'b'
+	case flagNeedResched:
+		nr = 'n'
+	case flagPreemptResched:
+		nr = 'p'
+	case flagNeedReschedLazy:
+		nr = 'l'
+	default:
+		nr = '.'
+	}
+	nmi, hard, soft := flags&flagNMI != 0, flags&flagHardIRQ != 0, flags&flagSoftIRQ != 0
+	var hs byte
+	switch {
+	case nmi && hard:
+		hs = 'Z'
+	case nmi:
+		hs = 'z'
+	case hard && soft:
+		hs = 'H'
+	case hard:
+		hs = 'h'
+	case soft:
+		hs = 's'
+	default:
+		hs = '.'
+	}
+	dst = append(dst, nr, hs)
+	if pc&0xf != 0 {
+		dst = append(dst, hexDigits[pc&0xf])
+	} else {
+		dst = append(dst, '.')
+	}
+	if pc&0xf0 != 0 {
+		dst = append(dst, hexDigits[pc>>4])
+	} else {
+		dst = append(dst, '.')
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendPad appends n spaces (nothing if n <= 0).
+func appendPad(dst []byte, n int) []byte {
+	for ; n > 0; n-- {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// appendUintWidth appends v right-aligned in width columns ("%*lu").
+func appendUintWidth(dst []byte, v uint64, width int) []byte {
+	n := len(dst)
+	dst = strconv.AppendUint(dst, v, 10)
+	return rightAlign(dst, n, width, ' ')
+}
+
+// appendZeroPadUint appends v zero-padded to width digits ("%0*lu").
+func appendZeroPadUint(dst []byte, v uint64, width int) []byte {
+	n := len(dst)
+	dst = strconv.AppendUint(dst, v, 10)
+	return rightAlign(dst, n, width, '0')
+}
+
+// appendZeroPadInt appends v zero-padded to width ("%0*d"), the sign
+// before the zeros.
+func appendZeroPadInt(dst []byte, v int64, width int) []byte {
+	if v < 0 {
+		dst = append(dst, '-')
+		width--
+		n := len(dst)
+		dst = strconv.AppendUint(dst, uint64(-v), 10)
+		return rightAlign(dst, n, width, '0')
+	}
+	return appendZeroPadUint(dst, uint64(v), width)
+}
+
+// rightAlign shifts dst[start:] right with fill bytes so that it is at
+// least width bytes long.
+func rightAlign(dst []byte, start, width int, fill byte) []byte {
+	l := len(dst) - start
+	if l >= width {
+		return dst
+	}
+	pad := width - l
+	for i := 0; i < pad; i++ {
+		dst = append(dst, 0)
+	}
+	copy(dst[start+pad:], dst[start:start+l])
+	for i := start; i < start+pad; i++ {
+		dst[i] = fill
+	}
+	return dst
+}
+
+// appendHex appends v in lower-case hex without prefix ("%lx").
+func appendHex(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 16) }
+
+// append0x appends "0x%lx".
+func append0x(dst []byte, v uint64) []byte {
+	return strconv.AppendUint(append(dst, '0', 'x'), v, 16)
+}

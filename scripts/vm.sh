@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# vm.sh: boot Debian 5.10 / 6.1 kernels under qemu (software emulation) with
+# an initramfs made of busybox + static binaries. Source it:
+#
+#   . scripts/vm.sh
+#   vm_ensure_tools                       # apt-get install qemu etc. if missing
+#   k=$(vm_kernel 6.1)                    # path of the cached vmlinuz
+#   vm_initramfs OUT.gz INIT_SCRIPT BIN...  # busybox + BINs (as /NAME) + /init
+#   vm_boot 6.1 OUT.gz SERIAL.txt [TIMEOUT_S]
+#
+# Kernels are cached, unpacked, under $VM_CACHE/kernels/<version>/ (default
+# $REPO/.cache, git-ignored); a second run downloads nothing. The Debian
+# mirror is read from the machine's apt configuration at run time.
+
+VM_REPO=${VM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+VM_CACHE=${VM_CACHE:-$VM_REPO/.cache}
+VM_KERNELS=(5.10 6.1)
+
+vm_log() { echo "vm.sh: $*" >&2; }
+
+# vm_ensure_tools installs qemu-system-x86, busybox-static and cpio when one
+# of them is missing.
+vm_ensure_tools() {
+	local missing=
+	command -v qemu-system-x86_64 >/dev/null || missing=1
+	# /bin/busybox must be the static one: the guest has no libc.
+	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+		missing=1
+	command -v cpio >/dev/null || missing=1
+	[ -z "$missing" ] && return 0
+	vm_log "installing qemu-system-x86 busybox-static cpio"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends qemu-system-x86 busybox-static cpio >&2
+}
+
+# vm_mirror prints the Debian mirror URI configured for apt.
+vm_mirror() {
+	local uri=
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+	fi
+	if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+		uri=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if($i ~ /^[a-z]+:\/\//){print $i; exit}}' /etc/apt/sources.list)
+	fi
+	[ -n "$uri" ] || { vm_log "no Debian mirror found in apt sources"; return 1; }
+	echo "$uri"
+}
+
+# vm_kernel VERSION prints the path of the cached vmlinuz for 5.10 or 6.1,
+# downloading and unpacking the Debian cloud kernel package first if needed.
+vm_kernel() {
+	local ver=$1 dir=$VM_CACHE/kernels/$1 k
+	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	if [ -n "$k" ]; then echo "$k"; return 0; fi
+	local tmp pkg aptopts=()
+	tmp=$(mktemp -d) || return 1
+	chmod 777 "$tmp" # apt-get download drops to the _apt user
+	mkdir -p "$dir"
+	case $ver in
+	6.1)
+		pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' |
+			awk '{print $1}' | sort -V | tail -1)
+		if [ -z "$pkg" ]; then
+			apt-get update -qq >&2
+			pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' |
+				awk '{print $1}' | sort -V | tail -1)
+		fi
+		;;
+	5.10)
+		local uri w=$VM_CACHE/apt-bullseye
+		uri=$(vm_mirror) || { rm -rf "$tmp"; return 1; }
+		mkdir -p "$w/lists/partial"
+		echo "deb $uri bullseye main" >"$w/bullseye.list"
+		aptopts=(-o Dir::Etc::SourceList="$w/bullseye.list"
+			-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$w/lists")
+		apt-get "${aptopts[@]}" update -qq >&2 || { rm -rf "$tmp"; return 1; }
+		pkg=$(apt-cache "${aptopts[@]}" search --names-only '^linux-image-5\.10\.0-[0-9]+-cloud-amd64-unsigned$' |
+			awk '{print $1}' | sort -V | tail -1)
+		;;
+	*) vm_log "unknown kernel $ver (want 5.10 or 6.1)"; rm -rf "$tmp"; return 1 ;;
+	esac
+	[ -n "$pkg" ] || { vm_log "no cloud kernel package found for $ver"; rm -rf "$tmp"; return 1; }
+	vm_log "downloading $pkg"
+	(cd "$tmp" && apt-get "${aptopts[@]}" download -qq "$pkg" >&2) || { rm -rf "$tmp"; return 1; }
+	rm -rf "$dir/root"
+	dpkg-deb -x "$tmp"/*.deb "$dir/root" || { rm -rf "$tmp"; return 1; }
+	echo "$pkg" >"$dir/package"
+	rm -rf "$tmp"
+	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	[ -n "$k" ] || { vm_log "no vmlinuz in $pkg"; return 1; }
+	echo "$k"
+}
+
+# vm_initramfs OUT INIT BIN... builds a gzipped newc initramfs holding a static
+# busybox (with applet links in /bin and /sbin), each BIN as /<basename>, and
+# the script INIT as /init.
+vm_initramfs() {
+	local out=$1 init=$2 root b a
+	shift 2
+	root=$(mktemp -d) || return 1
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root}
+	cp /bin/busybox "$root/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+	ln -s ../bin/busybox "$root/sbin/poweroff"
+	for b in "$@"; do cp "$b" "$root/$(basename "$b")" || { rm -rf "$root"; return 1; }; done
+	cp "$init" "$root/init" && chmod 755 "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	local rc=$?
+	rm -rf "$root"
+	return $rc
+}
+
+# vm_boot VERSION INITRD SERIAL_OUT [TIMEOUT_S] boots the kernel with the
+# initramfs; the guest's second serial port (/dev/ttyS1) goes to SERIAL_OUT.
+# The console (ttyS0) goes to SERIAL_OUT.console. Returns qemu's status
+# (124 on timeout).
+vm_boot() {
+	local ver=$1 initrd=$2 out=$3 tmo=${4:-600} k
+	k=$(vm_kernel "$ver") || return 1
+	: >"$out"
+	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+		-display none -no-reboot -nodefaults \
+		-kernel "$k" -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 VM_KERNEL=$ver" \
+		-serial "file:$out.console" -serial "file:$out" </dev/null
+}
+
+# vm_init_header prints the common start of an /init script: mounts, and
+# TRACER_IN_VM set to the kernel version.
+vm_init_header() {
+	cat <<'EOS'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+export TRACER_IN_VM=$(sed -n 's/.*VM_KERNEL=\([^ ]*\).*/\1/p' /proc/cmdline)
+export PATH=/bin:/sbin HOME=/root TMPDIR=/tmp
+cd /tmp
+EOS
+}
