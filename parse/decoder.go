@@ -8,14 +8,17 @@ import "fmt"
 // it is read-only while decoding, so page iterators on several goroutines
 // may share it once all schemas are added and compiled (see Compile).
 type Decoder struct {
-	Layout  Layout
-	Clock   string         // trace_clock in use; "" means a nanosecond clock
-	Symbols *Symbols       // kallsyms, for %pS and ip fields; may be nil
-	Comms   *Comms         // saved_cmdlines, for the comm in the text prefix; may be nil
-	Printk  *PrintkFormats // printk_formats, for bprint and %s of kernel pointers; may be nil
-	schemas []*Schema      // by ID
-	byName  map[string]*Schema
-	nsClock bool
+	Layout   Layout
+	Clock    string         // trace_clock in use; "" means a nanosecond clock
+	Symbols  *Symbols       // kallsyms, for %pS and ip fields; may be nil
+	Comms    *Comms         // saved_cmdlines, for the comm in the text prefix; may be nil
+	Printk   *PrintkFormats // printk_formats, for bprint and %s of kernel pointers; may be nil
+	schemas  []*Schema      // by ID
+	byName   map[string]*Schema
+	nsClock  bool
+	latStyle latStyle
+	// sysBareHex: syscall arguments print as bare hex (kernels before 6.17).
+	sysBareHex bool
 }
 
 // NewDecoder returns a decoder for pages of the given layout.

@@ -92,7 +92,7 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 		dst = append(dst, "null"...)
 	}
 	dst = append(dst, `,"flags":"`...)
-	dst = appendLatFmt(dst, flags, pc)
+	dst = appendLatFmt(dst, flags, pc, d.latStyle)
 	dst = append(dst, '"')
 	s := rec.Schema
 	if s == nil {

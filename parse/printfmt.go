@@ -1123,6 +1123,22 @@ func isConst(n *node) bool {
 	return false
 }
 
+// fold replaces constant integer subtrees by their values, so that the
+// masks kernel macros expand to are computed once, not per record.
+func fold(n *node) *node {
+	if n == nil || n.op == opConst {
+		return n
+	}
+	if n.kind == vInt && isConst(n) {
+		if v, ok := constValue(n); ok {
+			return &node{op: opConst, kind: vInt, t: n.t, u: v}
+		}
+	}
+	c := *n
+	c.a, c.b, c.c = fold(n.a), fold(n.b), fold(n.c)
+	return &c
+}
+
 // ---------------------------------------------------------------- compiled printer
 
 // printArg is one verb of the format with the nodes of its arguments.
@@ -1172,7 +1188,7 @@ func compilePrint(s *Schema) (*printer, error) {
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, a)
+		args = append(args, fold(a))
 	}
 	if t := p.peek(); t.kind != tEOF {
 		return nil, cerr(t.pos, "unexpected "+strconv.Quote(t.text)+" after the arguments")

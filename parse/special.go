@@ -126,7 +126,7 @@ func (d *Decoder) appendSpecial(dst []byte, rec *Record, s *Schema) []byte {
 		}
 		return append(dst, '\n')
 	case specialSysEnter:
-		return appendSysEnter(dst, rec, s)
+		return appendSysEnter(dst, rec, s, d.sysBareHex)
 	case specialSysExit:
 		// print_syscall_exit: "%s -> 0x%lx\n".
 		dst = append(dst, "sys_"...)
@@ -146,10 +146,11 @@ func (d *Decoder) appendSpecial(dst []byte, rec *Record, s *Schema) []byte {
 
 // appendSysEnter prints print_syscall_enter's "sys_write(fd: 1, buf:
 // 0x7ffc..., count: 0xd)": each argument as decimal below 10 and 0x-hex
-// otherwise (6.18; earlier kernels printed every value as bare %lx). An
+// otherwise (6.17+; earlier kernels printed every value as bare %lx,
+// which bareHex selects). An
 // argument with a user-space copy in a "__<arg>_val" string (6.19+) is
 // followed by that string in quotes.
-func appendSysEnter(dst []byte, rec *Record, s *Schema) []byte {
+func appendSysEnter(dst []byte, rec *Record, s *Schema, bareHex bool) []byte {
 	dst = append(dst, "sys_"...)
 	dst = append(dst, s.Name[len("sys_enter_"):]...)
 	dst = append(dst, '(')
@@ -169,6 +170,8 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema) []byte {
 		switch {
 		case !ok:
 			dst = append(dst, "<OVERFLOW>"...)
+		case bareHex:
+			dst = strconv.AppendUint(dst, v, 16)
 		case v < 10:
 			dst = strconv.AppendUint(dst, v, 10)
 		default:

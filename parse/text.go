@@ -158,7 +158,7 @@ func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	dst = append(dst, ' ', '[')
 	dst = appendZeroPadInt(dst, int64(rec.CPU), 3)
 	dst = append(dst, ']', ' ')
-	dst = appendLatFmt(dst, flags, pc)
+	dst = appendLatFmt(dst, flags, pc, d.latStyle)
 	dst = d.appendTime(dst, rec.TS)
 	return append(dst, ':', ' ')
 }
@@ -188,12 +188,54 @@ const (
 	flagBHOff           = 0x80
 )
 
+// latStyle is the layout of the latency columns, which changed with the
+// kernel: the migrate-disable column came in 5.13, and bit 0x02 changed
+// from IRQS_NOSUPPORT to NEED_RESCHED_LAZY in 6.13.
+type latStyle uint8
+
+const (
+	latCurrent   latStyle = iota // 6.13+
+	latNoLazy                    // 5.13 .. 6.12
+	latNoMigrate                 // before 5.13: four columns
+)
+
+// SetKernelRelease tells the decoder which kernel wrote the records (as
+// uname -r prints it), for the parts of the text whose layout changed
+// between kernels. Without it the newest layout is used.
+func (d *Decoder) SetKernelRelease(release string) {
+	var v [2]int
+	n := 0
+	for i := 0; i < len(release) && n < 2; i++ {
+		c := release[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v[n] = v[n]*10 + int(c-'0')
+		case c == '.':
+			n++
+		default:
+			n = 2
+		}
+	}
+	ver := v[0]*1000 + v[1]
+	// print_syscall_enter printed bare %lx until "0x" and small decimals
+	// came in 6.17 (seen: 6.1 bare, 6.18 new).
+	d.sysBareHex = ver != 0 && ver < 6017
+	switch {
+	case ver == 0 || ver >= 6013:
+		d.latStyle = latCurrent
+	case ver >= 5013:
+		d.latStyle = latNoLazy
+	default:
+		d.latStyle = latNoMigrate
+	}
+}
+
 // appendLatFmt appends the five latency characters of trace_print_lat_fmt
 // (6.13+): irqs-off, need-resched, hardirq/softirq, preempt depth and
 // migrate-disable depth. Bit 0x02 is read as NEED_RESCHED_LAZY; kernels
 // before 6.13 used it for IRQS_NOSUPPORT (printed 'X'), set only on
 // architectures without irqflags tracing.
-func appendLatFmt(dst []byte, flags, pc uint8) []byte {
+func appendLatFmt(dst []byte, flags, pc uint8, style latStyle) []byte {
 	bh := flags&flagBHOff != 0
 	irqs := flags&flagIRQsOff != 0
 	switch {
@@ -203,8 +245,13 @@ func appendLatFmt(dst []byte, flags, pc uint8) []byte {
 		dst = append(dst, 'd')
 	case bh:
 		dst = append(dst, 'b')
+	case style != latCurrent && flags&flagNeedReschedLazy != 0:
+		dst = append(dst, 'X') // IRQS_NOSUPPORT before 6.13
 	default:
 		dst = append(dst, '.')
+	}
+	if style != latCurrent {
+		flags &^= flagNeedReschedLazy
 	}
 	var nr byte
 	switch flags & (flagNeedResched | flagNeedReschedLazy | flagPreemptResched) {
@@ -242,6 +289,13 @@ func appendLatFmt(dst []byte, flags, pc uint8) []byte {
 		hs = '.'
 	}
 	dst = append(dst, nr, hs)
+	if style == latNoMigrate {
+		// Before 5.13: one column, the whole preempt count in hex.
+		if pc == 0 {
+			return append(dst, '.')
+		}
+		return strconv.AppendUint(dst, uint64(pc), 16)
+	}
 	if pc&0xf != 0 {
 		dst = append(dst, hexDigits[pc&0xf])
 	} else {

@@ -274,7 +274,7 @@ func TestLatFmt(t *testing.T) {
 		{0x35, 0x03, "dNs3."}, // irqs off, need-resched + preempt-resched, softirq
 		{0x09, 0x02, "d.h2."},
 	} {
-		if got := string(appendLatFmt(nil, c.flags, c.pc)); got != c.want {
+		if got := string(appendLatFmt(nil, c.flags, c.pc, latCurrent)); got != c.want {
 			t.Errorf("flags %#x pc %#x: got %q, want %q", c.flags, c.pc, got, c.want)
 		}
 	}
