@@ -2,12 +2,14 @@ package commands
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/tracer-dev/tracer/tracefs"
 )
 
 // TestMain lets the test binary act as tracer's held child, since
@@ -15,6 +17,9 @@ import (
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ExecHeldArg {
 		os.Exit(ExecHeld(os.Args[2:]))
+	}
+	if os.Getenv("TRACER_TEST_AS_MAIN") == "1" {
+		os.Exit(Main(append([]string{"tracer"}, os.Args[1:]...), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -25,17 +30,28 @@ func needTracefs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("live test needs root")
 	}
-	if _, err := os.Stat("/sys/kernel/tracing/instances"); err != nil {
-		if _, err := os.Stat("/sys/kernel/debug/tracing/instances"); err != nil {
-			t.Skip("live test needs tracefs with instances")
-		}
+	fs, err := tracefs.Open() // mounts tracefs if it is not
+	if errors.Is(err, tracefs.ErrNotMounted) {
+		t.Skipf("live test needs tracefs: %v", err)
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fs.Features().Instances {
+		t.Skip("live test needs tracefs instances (Linux 3.10+)")
+	}
+	tracefsRoot = fs.Root()
 	t.Cleanup(func() { checkNoLeftovers(t) })
 }
 
+// tracefsRoot is where the live tests found tracefs.
+var tracefsRoot = "/sys/kernel/tracing"
+
+func instancesDir() string { return filepath.Join(tracefsRoot, "instances") }
+
 // ourInstances lists instances created by this process.
 func ourInstances() []string {
-	ents, _ := os.ReadDir("/sys/kernel/tracing/instances")
+	ents, _ := os.ReadDir(instancesDir())
 	var out []string
 	prefix := "tracer-" + itoa(os.Getpid()) + "-"
 	for _, e := range ents {
@@ -51,7 +67,7 @@ func checkNoLeftovers(t *testing.T) {
 	if left := ourInstances(); len(left) > 0 {
 		t.Errorf("instances left behind: %v", left)
 		for _, l := range left {
-			os.Remove(filepath.Join("/sys/kernel/tracing/instances", l))
+			os.Remove(filepath.Join(instancesDir(), l))
 		}
 	}
 }
@@ -63,32 +79,16 @@ func run(args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// tracerBinary builds the tracer command once, for tests of signals and
-// pipes that need a real process.
-func tracerBinary(t *testing.T) string {
+// tracerCmd runs this test binary as the tracer command (see TestMain),
+// for tests of signals and pipes that need a real process. It needs no Go
+// toolchain, so it works inside the test VMs too.
+func tracerCmd(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tracer-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "tracer")
-		cmd := exec.Command("go", "build", "-o", binPath, "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building tracer: %v\n%s", buildErr, binPath)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), "TRACER_TEST_AS_MAIN=1")
+	return cmd
 }

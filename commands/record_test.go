@@ -240,7 +240,7 @@ func waitInstance(t *testing.T, pid int) string {
 	t.Helper()
 	prefix := fmt.Sprintf("tracer-%d-", pid)
 	for i := 0; i < 200; i++ {
-		ents, _ := os.ReadDir("/sys/kernel/tracing/instances")
+		ents, _ := os.ReadDir(instancesDir())
 		for _, e := range ents {
 			if strings.HasPrefix(e.Name(), prefix) {
 				return e.Name()
@@ -253,7 +253,7 @@ func waitInstance(t *testing.T, pid int) string {
 }
 
 func instanceExists(name string) bool {
-	_, err := os.Stat(filepath.Join("/sys/kernel/tracing/instances", name))
+	_, err := os.Stat(filepath.Join(instancesDir(), name))
 	return err == nil
 }
 
@@ -261,10 +261,9 @@ func instanceExists(name string) bool {
 // remove its instance; SIGKILL leaves one that reset removes.
 func TestRecordSignals(t *testing.T) {
 	needTracefs(t)
-	bin := tracerBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := exec.Command(bin, "record", "sched:sched_switch")
+			cmd := tracerCmd(t, "record", "sched:sched_switch")
 			cmd.Stdout, cmd.Stderr = nil, nil
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -283,7 +282,7 @@ func TestRecordSignals(t *testing.T) {
 			}
 			if instanceExists(name) {
 				t.Errorf("instance %s left after %s", name, sig)
-				os.Remove(filepath.Join("/sys/kernel/tracing/instances", name))
+				os.Remove(filepath.Join(instancesDir(), name))
 			}
 		})
 	}
@@ -292,8 +291,7 @@ func TestRecordSignals(t *testing.T) {
 // TestRecordClosedPipe: tracer record | head -1 ends quietly and cleans up.
 func TestRecordClosedPipe(t *testing.T) {
 	needTracefs(t)
-	bin := tracerBinary(t)
-	cmd := exec.Command(bin, "record", "sched:sched_switch")
+	cmd := tracerCmd(t, "record", "sched:sched_switch")
 	stdout, _ := cmd.StdoutPipe()
 	var errb strings.Builder
 	cmd.Stderr = &errb

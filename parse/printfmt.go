@@ -273,6 +273,33 @@ const (
 	opEventFlags           // __event_in_hardirq etc: common_flags & u
 )
 
+// binOp is a binary operator of opBin.
+type binOp uint8
+
+const (
+	bAdd binOp = iota
+	bSub
+	bMul
+	bDiv
+	bMod
+	bShl
+	bShr
+	bAnd
+	bOr
+	bXor
+	bEq
+	bNe
+	bLt
+	bLe
+	bGt
+	bGe
+)
+
+var binOps = map[string]binOp{
+	"+": bAdd, "-": bSub, "*": bMul, "/": bDiv, "%": bMod, "<<": bShl, ">>": bShr,
+	"&": bAnd, "|": bOr, "^": bXor, "==": bEq, "!=": bNe, "<": bLt, "<=": bLe, ">": bGt, ">=": bGe,
+}
+
 // Static and dynamic value kinds.
 type vkind uint8
 
@@ -289,9 +316,10 @@ type flagEnt struct {
 
 type node struct {
 	op    op
-	kind  vkind // static kind of the result
-	t     ctype // for vInt: the C type; for vBytes: the element type
-	bin   string
+	kind  vkind  // static kind of the result
+	t     ctype  // for vInt: the C type; for vBytes: the element type
+	bin   string // the operator of opBin, for messages
+	bop   binOp  // the operator of opBin, for evaluation
 	a     *node
 	b     *node
 	c     *node
@@ -410,7 +438,7 @@ func (p *parser) binary(minPrec, depth int) (*node, error) {
 }
 
 func makeBin(o string, a, b *node) *node {
-	n := &node{kind: vInt, a: a, b: b, bin: o}
+	n := &node{kind: vInt, a: a, b: b, bin: o, bop: binOps[o]}
 	switch o {
 	case "&&":
 		n.op, n.t = opAndAnd, tInt
@@ -1535,7 +1563,7 @@ func evalBin(n *node, rec *Record) value {
 	if a.kind == vBytes && n.kind == vBytes {
 		// record memory +/- an element count
 		off := int64(b.u) * int64(max(int(n.t.size), 1))
-		if n.bin == "-" {
+		if n.bop == bSub {
 			off = -off
 		}
 		if off < 0 || off > int64(len(a.b)) {
@@ -1549,78 +1577,71 @@ func evalBin(n *node, rec *Record) value {
 	if b.kind != vInt {
 		b = value{kind: vInt, t: tU64}
 	}
-	switch n.bin {
-	case "<<", ">>":
+	if n.bop == bShl || n.bop == bShr {
 		t := n.t
 		x := t.norm(a.u)
 		sh := b.u
 		var r uint64
 		if sh < 64 {
-			if n.bin == "<<" {
+			if n.bop == bShl {
 				r = x << sh
 			} else if t.signed {
 				r = uint64(int64(x) >> sh)
 			} else {
 				r = x >> sh
 			}
-		} else if n.bin == ">>" && t.signed && int64(x) < 0 {
+		} else if n.bop == bShr && t.signed && int64(x) < 0 {
 			r = ^uint64(0)
 		}
 		return value{kind: vInt, t: t, u: t.norm(r)}
 	}
 	ct := arith(a.t, b.t)
 	x, y := ct.norm(a.u), ct.norm(b.u)
-	switch n.bin {
-	case "==":
-		return boolVal(x == y)
-	case "!=":
-		return boolVal(x != y)
-	case "<", "<=", ">", ">=":
-		var lt, eq bool
-		if ct.signed {
-			lt = int64(x) < int64(y)
-		} else {
-			lt = x < y
-		}
-		eq = x == y
-		switch n.bin {
-		case "<":
-			return boolVal(lt)
-		case "<=":
-			return boolVal(lt || eq)
-		case ">":
-			return boolVal(!lt && !eq)
-		}
-		return boolVal(!lt)
+	var lt bool
+	if ct.signed {
+		lt = int64(x) < int64(y)
+	} else {
+		lt = x < y
 	}
 	t := n.t
 	var r uint64
-	switch n.bin {
-	case "+":
+	switch n.bop {
+	case bEq:
+		return boolVal(x == y)
+	case bNe:
+		return boolVal(x != y)
+	case bLt:
+		return boolVal(lt)
+	case bLe:
+		return boolVal(lt || x == y)
+	case bGt:
+		return boolVal(!lt && x != y)
+	case bGe:
+		return boolVal(!lt)
+	case bAdd:
 		r = x + y
-	case "-":
+	case bSub:
 		r = x - y
-	case "*":
+	case bMul:
 		r = x * y
-	case "/", "%":
-		if y == 0 {
+	case bDiv, bMod:
+		switch {
+		case y == 0:
 			r = 0
-		} else if ct.signed {
-			if n.bin == "/" {
-				r = uint64(int64(x) / int64(y))
-			} else {
-				r = uint64(int64(x) % int64(y))
-			}
-		} else if n.bin == "/" {
+		case ct.signed && n.bop == bDiv:
+			r = uint64(int64(x) / int64(y))
+		case ct.signed:
+			r = uint64(int64(x) % int64(y))
+		case n.bop == bDiv:
 			r = x / y
-		} else {
+		default:
 			r = x % y
 		}
-	case "&":
+	case bAnd:
 		r = x & y
-	case "|":
+	case bOr:
 		r = x | y
-	case "^":
+	case bXor:
 		r = x ^ y
 	}
 	return value{kind: vInt, t: t, u: t.norm(r)}
