@@ -124,7 +124,7 @@ vm_boot() {
 	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
 		-display none -no-reboot -nodefaults \
 		-kernel "$k" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 VM_KERNEL=$ver" \
+		-append "console=ttyS0 ${VM_QUIET-quiet} panic=-1 VM_KERNEL=$ver" \
 		-serial "file:$out.console" -serial "file:$out" </dev/null
 }
 
