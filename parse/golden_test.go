@@ -24,7 +24,7 @@ type fixture struct {
 	pages [][][]byte // per CPU
 }
 
-func loadFixture(t *testing.T, dir string) *fixture {
+func loadFixture(t testing.TB, dir string) *fixture {
 	t.Helper()
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -88,7 +88,7 @@ func splitFormats(t testing.TB, b []byte) map[string][]byte {
 }
 
 // readHexPages reads a cpuN.hex file into pages of subbuf bytes.
-func readHexPages(t *testing.T, path string, subbuf int) [][]byte {
+func readHexPages(t testing.TB, path string, subbuf int) [][]byte {
 	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
@@ -250,4 +250,80 @@ func kernelDroppedStrings(kernel, ours string) bool {
 		}
 	}
 	return true
+}
+
+// fixtureRecords decodes every page of a fixture into records (which alias
+// the fixture's pages).
+func (f *fixture) records(t testing.TB) []Record {
+	var out []Record
+	for cpu, pages := range f.pages {
+		for _, p := range pages {
+			var it PageIter
+			if err := it.Reset(f.dec, cpu, p); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				var r Record
+				ok, err := it.Next(&r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				if r.Kind == ItemEvent {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestTextAllocsFixture: rendering every record of a real capture (a mix
+// of sched, syscalls, kmem, block, irq, net, timer, ftrace events)
+// allocates nothing, as text and as JSON.
+func TestTextAllocsFixture(t *testing.T) {
+	f := loadFixture(t, "../testdata/kernels/6.18")
+	f.dec.Compile()
+	recs := f.records(t)
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(5, func() {
+		for i := range recs {
+			buf = f.dec.AppendText(buf[:0], &recs[i])
+		}
+	}); n != 0 {
+		t.Errorf("text: %v allocations for %d records", n, len(recs))
+	}
+	if n := testing.AllocsPerRun(5, func() {
+		for i := range recs {
+			buf = f.dec.AppendJSON(buf[:0], &recs[i])
+		}
+	}); n != 0 {
+		t.Errorf("json: %v allocations for %d records", n, len(recs))
+	}
+}
+
+// BenchmarkText renders the kernel text of a real capture's records (the
+// mix of TestTextAllocsFixture), timestamps and prefix included.
+func BenchmarkText(b *testing.B) {
+	benchRender(b, func(d *Decoder, dst []byte, r *Record) []byte { return d.AppendText(dst, r) })
+}
+
+// BenchmarkJSON is BenchmarkText for JSON lines.
+func BenchmarkJSON(b *testing.B) {
+	benchRender(b, func(d *Decoder, dst []byte, r *Record) []byte { return d.AppendJSON(dst, r) })
+}
+
+func benchRender(b *testing.B, render func(*Decoder, []byte, *Record) []byte) {
+	f := loadFixture(b, "../testdata/kernels/6.18")
+	f.dec.Compile()
+	recs := f.records(b)
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = render(f.dec, buf[:0], &recs[i%len(recs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
 }
