@@ -39,6 +39,7 @@ happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
 		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
 		&cli.StringFlag{Name: "clock", Usage: "trace clock (local, global, mono, boot, ...)"},
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
+		&cli.BoolFlag{Name: "stats", Usage: "print per-CPU counts (read, lost, kernel overrun) on stderr at the end, even when nothing was lost"},
 	},
 	Action: runRecord,
 }
@@ -170,7 +171,7 @@ func runRecord(c *cli.Context) error {
 		s.Close()
 		return nil // the reader went away (| head): a normal, quiet end
 	}
-	reportLost(c.App.ErrWriter, s)
+	reportLost(c.App.ErrWriter, s, c.Bool("stats"))
 	if err := s.Close(); err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "tracer: cleanup: %v (run tracer reset)\n", err)
 	}
@@ -218,13 +219,13 @@ func addEvents(s *tracefs.Session, events, filters []string) error {
 // reportLost prints a per-CPU summary on stderr when anything was lost:
 // events read, losses seen in the pages, and the kernel's own overrun and
 // dropped counts. When nothing was lost it prints nothing.
-func reportLost(w io.Writer, s *tracefs.Session) {
+func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 	stats := s.KernelStats()
 	var b strings.Builder
 	any := false
 	for _, c := range s.Counts() {
 		st := stats[c.CPU]
-		if c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.DroppedEvents == 0 {
+		if !always && c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.DroppedEvents == 0 {
 			continue
 		}
 		any = true
@@ -234,7 +235,10 @@ func reportLost(w io.Writer, s *tracefs.Session) {
 		}
 		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d\n", st.Overrun, st.DroppedEvents)
 	}
-	if any {
+	switch {
+	case any && always:
+		fmt.Fprintf(w, "tracer: per-CPU counts:\n%s", b.String())
+	case any:
 		fmt.Fprintf(w, "tracer: events were lost (a larger --buffer-size or a narrower --filter helps):\n%s", b.String())
 	}
 	if off := s.OfflineCPUs(); len(off) > 0 {
