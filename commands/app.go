@@ -84,7 +84,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func describe(err error) string {
 	msg := err.Error()
 	if errors.Is(err, tracefs.ErrPermission) && os.Geteuid() != 0 && !strings.Contains(msg, "sudo") {
-		msg += "\n  run it as root, e.g. sudo tracer ..."
+		msg += ": run it as root (sudo tracer ...)"
 	}
 	return msg
 }

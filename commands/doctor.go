@@ -21,7 +21,7 @@ var doctorCommand = &cli.Command{
 		fs, err := tracefs.Open()
 		if err != nil {
 			fmt.Fprintf(w, "tracefs:         not usable: %v\n", err)
-			return err
+			return &exitError{code: 1}
 		}
 		if fs.Notice != "" {
 			fmt.Fprintln(w, "note:           ", fs.Notice)

@@ -63,6 +63,10 @@ type Schema struct {
 	longSize int
 	printer  *printer // compiled print fmt, built on first use
 	special  specialKind
+	// stdCommon: common_flags, common_preempt_count and a signed
+	// common_pid lie at bytes 2, 3 and 4..7, as on every kernel since
+	// 2.6.32, so the text prefix reads them without the accessors.
+	stdCommon bool
 }
 
 // FieldIndex returns the index of the named field in Fields, or -1. Resolve
@@ -166,6 +170,10 @@ func ParseFormat(system string, b []byte, longSize int) (*Schema, error) {
 			}
 		}
 	}
+	s.stdCommon = s.flagsIdx >= 0 && s.preemptIdx >= 0 && s.pidIdx >= 0 &&
+		s.acc[s.flagsIdx] == access{off: 2, size: 1, signed: s.acc[s.flagsIdx].signed} &&
+		s.acc[s.preemptIdx] == access{off: 3, size: 1, signed: s.acc[s.preemptIdx].signed} &&
+		s.acc[s.pidIdx] == access{off: 4, size: 4, signed: true}
 	s.special = specialFor(s)
 	return s, nil
 }

@@ -1470,6 +1470,87 @@ func truth(v value) bool {
 // evalNode evaluates n for rec. It never panics on any record: every
 // access goes through the Record's bounds-checked methods.
 func evalNode(n *node, rec *Record) value {
+	if n.kind == vInt {
+		// A node whose static kind is an integer always evaluates to an
+		// integer of its static type: evalInt computes just the bits.
+		return value{kind: vInt, t: n.t, u: evalInt(n, rec)}
+	}
+	return evalSlow(n, rec)
+}
+
+// evalU returns the integer bits of n's value: 0 for memory and helpers,
+// as the generic evaluator reads them.
+func evalU(n *node, rec *Record) uint64 {
+	if n.kind == vInt {
+		return evalInt(n, rec)
+	}
+	return evalSlow(n, rec).u
+}
+
+// evalTruth is truth(evalNode(n, rec)).
+func evalTruth(n *node, rec *Record) bool {
+	if n.kind == vInt {
+		return evalInt(n, rec) != 0
+	}
+	return truth(evalSlow(n, rec))
+}
+
+// evalInt evaluates a node of static kind vInt, returning its value
+// normalized to n.t. It gives exactly what evalSlow gives, without building
+// value structs on the way.
+func evalInt(n *node, rec *Record) uint64 {
+	switch n.op {
+	case opConst:
+		return n.u
+	case opUnknown:
+		return 0
+	case opField:
+		u, _ := rec.UintOK(n.field)
+		return n.t.norm(u)
+	case opCast:
+		if n.a.kind == vInt {
+			return n.t.norm(evalInt(n.a, rec))
+		}
+	case opBin:
+		if n.a.kind == vInt && n.b.kind == vInt {
+			return evalBinInt(n, evalInt(n.a, rec), evalInt(n.b, rec))
+		}
+	case opNeg:
+		return n.t.norm(-evalU(n.a, rec))
+	case opCompl:
+		return n.t.norm(^evalU(n.a, rec))
+	case opNot:
+		return b2u(!evalTruth(n.a, rec))
+	case opAndAnd:
+		return b2u(evalTruth(n.a, rec) && evalTruth(n.b, rec))
+	case opOrOr:
+		return b2u(evalTruth(n.a, rec) || evalTruth(n.b, rec))
+	case opCond:
+		if n.b.kind == vInt && n.c.kind == vInt {
+			if evalTruth(n.a, rec) {
+				return n.t.norm(evalInt(n.b, rec))
+			}
+			return n.t.norm(evalInt(n.c, rec))
+		}
+	case opNsSecs:
+		return evalU(n.a, rec) / 1000000000
+	case opNsRem:
+		return evalU(n.a, rec) % 1000000000
+	case opEventFlags:
+		return rec.Uint(n.field) & n.u
+	}
+	return evalSlow(n, rec).u
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// evalSlow is the generic evaluator behind evalNode.
+func evalSlow(n *node, rec *Record) value {
 	switch n.op {
 	case opConst:
 		return value{kind: vInt, t: n.t, u: n.u}
@@ -1577,10 +1658,22 @@ func evalBin(n *node, rec *Record) value {
 	if b.kind != vInt {
 		b = value{kind: vInt, t: tU64}
 	}
+	return value{kind: vInt, t: n.t, u: evalBinTyped(n, a.u, a.t, b.u, b.t)}
+}
+
+// evalBinInt is evalBin for two operands of static kind vInt (whose
+// dynamic types are their static types).
+func evalBinInt(n *node, x, y uint64) uint64 {
+	return evalBinTyped(n, x, n.a.t, y, n.b.t)
+}
+
+// evalBinTyped applies the integer operator of n to a (of type at) and b
+// (of type bt); the result is normalized to n.t.
+func evalBinTyped(n *node, au uint64, at ctype, bu uint64, bt ctype) uint64 {
 	if n.bop == bShl || n.bop == bShr {
 		t := n.t
-		x := t.norm(a.u)
-		sh := b.u
+		x := t.norm(au)
+		sh := bu
 		var r uint64
 		if sh < 64 {
 			if n.bop == bShl {
@@ -1593,10 +1686,10 @@ func evalBin(n *node, rec *Record) value {
 		} else if n.bop == bShr && t.signed && int64(x) < 0 {
 			r = ^uint64(0)
 		}
-		return value{kind: vInt, t: t, u: t.norm(r)}
+		return t.norm(r)
 	}
-	ct := arith(a.t, b.t)
-	x, y := ct.norm(a.u), ct.norm(b.u)
+	ct := arith(at, bt)
+	x, y := ct.norm(au), ct.norm(bu)
 	var lt bool
 	if ct.signed {
 		lt = int64(x) < int64(y)
@@ -1607,17 +1700,17 @@ func evalBin(n *node, rec *Record) value {
 	var r uint64
 	switch n.bop {
 	case bEq:
-		return boolVal(x == y)
+		return b2u(x == y)
 	case bNe:
-		return boolVal(x != y)
+		return b2u(x != y)
 	case bLt:
-		return boolVal(lt)
+		return b2u(lt)
 	case bLe:
-		return boolVal(lt || x == y)
+		return b2u(lt || x == y)
 	case bGt:
-		return boolVal(!lt && x != y)
+		return b2u(!lt && x != y)
 	case bGe:
-		return boolVal(!lt)
+		return b2u(!lt)
 	case bAdd:
 		r = x + y
 	case bSub:
@@ -1644,5 +1737,5 @@ func evalBin(n *node, rec *Record) value {
 	case bXor:
 		r = x ^ y
 	}
-	return value{kind: vInt, t: t, u: t.norm(r)}
+	return t.norm(r)
 }

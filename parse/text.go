@@ -122,7 +122,17 @@ func endLine(dst []byte) []byte {
 // commonFields returns pid, flags and preempt count. For a record of an
 // unknown ID they are read at the offsets every kernel since 2.6.32 uses.
 func commonFields(rec *Record) (pid int, flags, pc uint8) {
-	if rec.Schema != nil {
+	if s := rec.Schema; s != nil {
+		if s.stdCommon && len(rec.Data) >= 8 {
+			d := rec.Data[:8]
+			var v uint32
+			if rec.bigEndian {
+				v = uint32(d[4])<<24 | uint32(d[5])<<16 | uint32(d[6])<<8 | uint32(d[7])
+			} else {
+				v = uint32(d[4]) | uint32(d[5])<<8 | uint32(d[6])<<16 | uint32(d[7])<<24
+			}
+			return int(int32(v)), d[2], d[3]
+		}
 		return rec.PID(), rec.Flags(), rec.PreemptCount()
 	}
 	if len(rec.Data) < 8 {
@@ -145,9 +155,81 @@ func (d *Decoder) commFor(pid int) (string, bool) {
 	return "<...>", false
 }
 
+// contextMax is the most bytes appendContext writes after the comm and its
+// padding: "-" pid(7) " [" cpu(3) "] " lat(5) " " secs(up to 20) "."
+// usecs(6) ": ".
+const contextMax = 1 + 7 + 2 + 3 + 2 + 5 + 1 + 20 + 1 + 6 + 2
+
 func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	pid, flags, pc := commonFields(rec)
 	comm, _ := d.commFor(pid)
+	cpu := rec.CPU
+	if uint(pid) >= 10000000 || uint(cpu) >= 1000 || d.latStyle >= latNoMigrate || !d.nsClock {
+		return d.appendContextSlow(dst, rec, pid, flags, pc, comm)
+	}
+	// The common case, written in place: "%16s-%-7d [%03d] " then the
+	// latency columns and " %5lu.%06lu: ".
+	n := len(dst)
+	need := max(16, len(comm)) + contextMax
+	if cap(dst)-n < need {
+		dst = append(dst[:cap(dst)], make([]byte, need)...)[:n]
+	}
+	b := dst[n : n+need]
+	i := 0
+	for ; i < 16-len(comm); i++ {
+		b[i] = ' '
+	}
+	i += copy(b[i:], comm)
+	b[i] = '-'
+	i++
+	var tmp [20]byte
+	j := putDec(&tmp, uint64(pid))
+	l := copy(b[i:], tmp[j:])
+	for ; l < 7; l++ {
+		b[i+l] = ' '
+	}
+	i += l
+	c := uint32(cpu)
+	lat := &latTab[d.latStyle][flags]
+	b = b[i:]
+	_ = b[14]
+	b[0], b[1] = ' ', '['
+	b[2] = byte('0' + c/100)
+	b[3] = digits2[2*(c%100)]
+	b[4] = digits2[2*(c%100)+1]
+	b[5], b[6] = ']', ' '
+	b[7], b[8], b[9] = lat[0], lat[1], lat[2]
+	b[10], b[11] = '.', '.'
+	if pc&0xf != 0 {
+		b[10] = hexDigits[pc&0xf]
+	}
+	if pc&0xf0 != 0 {
+		b[11] = hexDigits[pc>>4]
+	}
+	b[12] = ' '
+	i += 13
+	us := (rec.TS + 500) / 1000
+	secs := us / 1000000
+	frac := uint32(us - secs*1000000)
+	j = putDec(&tmp, secs)
+	b = dst[n+i : n+need]
+	k := 0
+	for ; k < 5-(len(tmp)-j); k++ {
+		b[k] = ' '
+	}
+	k += copy(b[k:], tmp[j:])
+	b = b[k:]
+	_ = b[8]
+	b[0] = '.'
+	hi, mid, lo := frac/10000, frac/100%100, frac%100
+	b[1], b[2] = digits2[2*hi], digits2[2*hi+1]
+	b[3], b[4] = digits2[2*mid], digits2[2*mid+1]
+	b[5], b[6] = digits2[2*lo], digits2[2*lo+1]
+	b[7], b[8] = ':', ' '
+	return dst[:n+i+k+9]
+}
+
+func (d *Decoder) appendContextSlow(dst []byte, rec *Record, pid int, flags, pc uint8, comm string) []byte {
 	// "%16s-%-7d [%03d] "
 	dst = appendPad(dst, 16-len(comm))
 	dst = append(dst, comm...)
@@ -236,6 +318,21 @@ func (d *Decoder) SetKernelRelease(release string) {
 // before 6.13 used it for IRQS_NOSUPPORT (printed 'X'), set only on
 // architectures without irqflags tracing.
 func appendLatFmt(dst []byte, flags, pc uint8, style latStyle) []byte {
+	if style >= latNoMigrate {
+		return appendLatFmtSlow(dst, flags, pc, style)
+	}
+	lat := &latTab[style][flags]
+	c4, c5 := byte('.'), byte('.')
+	if pc&0xf != 0 {
+		c4 = hexDigits[pc&0xf]
+	}
+	if pc&0xf0 != 0 {
+		c5 = hexDigits[pc>>4]
+	}
+	return append(dst, lat[0], lat[1], lat[2], c4, c5)
+}
+
+func appendLatFmtSlow(dst []byte, flags, pc uint8, style latStyle) []byte {
 	bh := flags&flagBHOff != 0
 	irqs := flags&flagIRQsOff != 0
 	switch {

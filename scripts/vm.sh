@@ -121,7 +121,7 @@ vm_boot() {
 	local ver=$1 initrd=$2 out=$3 tmo=${4:-600} k
 	k=$(vm_kernel "$ver") || return 1
 	: >"$out"
-	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2 \
+	timeout --foreground -k 5 "$tmo" qemu-system-x86_64 -accel tcg,thread=single -cpu max -m 1024 -smp 2 \
 		-display none -no-reboot -nodefaults \
 		-kernel "$k" -initrd "$initrd" \
 		-append "console=ttyS0 ${VM_QUIET-quiet} panic=-1 VM_KERNEL=$ver" \

@@ -1,0 +1,91 @@
+package parse
+
+// Small formatting helpers for the hot paths: decimal and hex digits written
+// without going through strconv's general entry points, and the tables the
+// text prefix uses.
+
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// putDec writes v in decimal at the end of buf and returns the index of its
+// first digit.
+func putDec(buf *[20]byte, v uint64) int {
+	i := len(buf)
+	for v >= 1<<32 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		buf[i], buf[i+1] = digits2[2*r], digits2[2*r+1]
+		v = q
+	}
+	w := uint32(v)
+	for w >= 100 {
+		q := w / 100
+		r := w - q*100
+		i -= 2
+		buf[i], buf[i+1] = digits2[2*r], digits2[2*r+1]
+		w = q
+	}
+	if w >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digits2[2*w], digits2[2*w+1]
+	} else {
+		i--
+		buf[i] = byte('0' + w)
+	}
+	return i
+}
+
+// appendDec appends v in decimal, as strconv.AppendUint(dst, v, 10).
+func appendDec(dst []byte, v uint64) []byte {
+	if v < 10 {
+		return append(dst, byte('0'+v))
+	}
+	var buf [20]byte
+	i := putDec(&buf, v)
+	return append(dst, buf[i:]...)
+}
+
+// appendDecInt appends v in decimal, as strconv.AppendInt(dst, v, 10).
+func appendDecInt(dst []byte, v int64) []byte {
+	if v < 0 {
+		return appendDec(append(dst, '-'), uint64(-v))
+	}
+	return appendDec(dst, uint64(v))
+}
+
+// appendHexU appends v in lower-case hex, as strconv.AppendUint(dst, v, 16).
+func appendHexU(dst []byte, v uint64) []byte {
+	var buf [16]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = hexLower[v&15]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	return append(dst, buf[i:]...)
+}
+
+// latTab holds the first three latency characters (irqs-off,
+// need-resched, hardirq/softirq) for every common_flags value, for the
+// styles with a separate migrate-disable column.
+var latTab = func() (t [latNoMigrate][256][3]byte) {
+	for st := range latNoMigrate {
+		for f := range 256 {
+			b := appendLatFmtSlow(nil, uint8(f), 0, st)
+			copy(t[st][f][:], b)
+		}
+	}
+	return t
+}()
