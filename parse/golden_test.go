@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tracer-dev/tracer/internal/kerneltext"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (known-diffs.txt) from the decoder's output")
@@ -198,7 +200,7 @@ func TestGoldenKernels(t *testing.T) {
 				if got[i] != want[i] {
 					n++
 					fmt.Fprintf(&diffs, "kernel: %sours:   %s\n", want[i], got[i])
-					if !kernelDroppedStrings(want[i], got[i]) {
+					if !kerneltext.DroppedStrings(want[i], got[i]) {
 						t.Errorf("record %d differs from the kernel's text:\nkernel: %sours:   %s", i, want[i], got[i])
 					}
 				}
@@ -225,31 +227,6 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, "")
-}
-
-// kernelDroppedStrings reports whether the kernel's line is ours with some
-// "name=value" values printed empty. Debian's 6.1 kernel (6.1.0-56) prints
-// the first %s of many events as "" in its trace file (prev_comm=,
-// workqueue=, [action=]); the bytes in the pages hold the strings, so that
-// is the only difference a golden test may accept.
-func kernelDroppedStrings(kernel, ours string) bool {
-	k, o := strings.Fields(kernel), strings.Fields(ours)
-	if len(k) != len(o) {
-		return false
-	}
-	for i := range k {
-		if k[i] == o[i] {
-			continue
-		}
-		j := strings.LastIndexByte(k[i], '=')
-		if j < 0 || j != len(k[i])-1 && k[i][j+1:] != "]" {
-			return false
-		}
-		if !strings.HasPrefix(o[i], k[i][:j+1]) || !strings.HasSuffix(o[i], k[i][j+1:]) {
-			return false
-		}
-	}
-	return true
 }
 
 // fixtureRecords decodes every page of a fixture into records (which alias
