@@ -36,8 +36,15 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			listCommand,
 			recordCommand,
+			countCommand,
+			histCommand,
+			latencyCommand,
+			execsnoopCommand,
+			opensnoopCommand,
+			reportCommand,
 			doctorCommand,
 			resetCommand,
+			probeCommand,
 		},
 	}
 }

@@ -24,10 +24,14 @@ event is listed. Listing reads only available_events, so it is quick.
 
    tracer list 'sched:*'
    tracer list -f sched:sched_switch
-   tracer list --json '*:*open*'`,
+   tracer list --json '*:*open*'
+   tracer list -k 'do_sys_*'            (kernel functions, for kprobe:FUNC)
+   tracer list -u /bin/bash 'read*'     (symbols of a binary, for uprobe:PATH:SYM)`,
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "fields", Aliases: []string{"f"}, Usage: "show the fields of `EVENT`"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+		&cli.BoolFlag{Name: "kernel", Aliases: []string{"k"}, Usage: "list kernel functions for kprobes (available_filter_functions) matching PATTERN"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "list function symbols of `BINARY` for uprobes matching PATTERN"},
 	},
 	Action: runList,
 }
@@ -35,6 +39,9 @@ event is listed. Listing reads only available_events, so it is quick.
 func runList(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return &exitError{code: 2, err: fmt.Errorf("list takes at most one pattern, got %d", c.NArg())}
+	}
+	if c.String("user") != "" || c.Bool("kernel") {
+		return listFunctions(c) // probe.go
 	}
 	fs, err := openFS(c)
 	if err != nil {

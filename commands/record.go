@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/parse/tracedat"
 	"github.com/tracer-dev/tracer/tracefs"
 )
 
@@ -40,6 +43,8 @@ happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
 		&cli.StringFlag{Name: "clock", Usage: "trace clock (local, global, mono, boot, ...)"},
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
 		&cli.BoolFlag{Name: "stats", Usage: "print per-CPU counts (read, lost, kernel overrun) on stderr at the end, even when nothing was lost"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the raw pages to trace.dat `FILE` (read it with tracer report or trace-cmd report) instead of printing"},
+		&cli.BoolFlag{Name: "force", Usage: "with -o, replace an existing file (never through a symlink)"},
 	},
 	Action: runRecord,
 }
@@ -102,6 +107,12 @@ func runRecord(c *cli.Context) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer signal.Stop(sigs)
 
+	if c.String("output") != "" {
+		if c.Bool("json") {
+			return &exitError{code: 2, err: errors.New("-o writes a trace.dat; --json is for tracer report")}
+		}
+		return recordToFile(c, s, child, sigs)
+	}
 	if err := s.Open(); err != nil {
 		if child != nil {
 			child.kill()
@@ -332,4 +343,254 @@ func ExecHeld(args []string) int {
 	err := syscall.Exec(args[0], args[1:], os.Environ())
 	fmt.Fprintf(os.Stderr, "tracer: exec %s: %v\n", args[1], err)
 	return 127
+}
+
+// recordToFile is record -o: the session's pages go from each CPU's
+// trace_pipe_raw into a temporary file per CPU (splice, no decoding), and
+// at the end into FILE as a trace.dat (v6, which every trace-cmd reads)
+// with the metadata needed to decode it elsewhere.
+func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs chan os.Signal) (err error) {
+	name := c.String("output")
+	errw := c.App.ErrWriter
+	flags := os.O_WRONLY | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	if c.Bool("force") {
+		flags |= os.O_TRUNC
+	} else {
+		flags |= os.O_EXCL
+	}
+	out, err := os.OpenFile(name, flags, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s exists: choose another name or add --force", name)
+		}
+		if errors.Is(err, syscall.ELOOP) {
+			return fmt.Errorf("%s is a symbolic link: refusing to write through it", name)
+		}
+		return err
+	}
+	complete := false
+	defer func() {
+		out.Close()
+		if !complete && err != nil {
+			os.Remove(name) // nothing useful in it yet
+		}
+	}()
+	dir := filepath.Dir(name)
+
+	type cpuRec struct {
+		r    *tracefs.RawRecorder
+		tmp  *os.File
+		done chan error
+	}
+	var recs []*cpuRec
+	closed := false
+	closeAll := func() { // before the instance can be removed
+		if closed {
+			return
+		}
+		closed = true
+		for _, r := range recs {
+			r.r.Close()
+			r.tmp.Close()
+		}
+	}
+	defer closeAll()
+	var offline []int
+	start := time.Now()
+	openErr := s.OpenRaw(func(inst *tracefs.Instance) (err error) {
+		defer func() {
+			if err != nil { // close before OpenRaw removes the instance
+				closeAll()
+				recs = nil
+			}
+		}()
+		cpus, err := inst.FS().OnlineCPUs()
+		if err != nil {
+			return err
+		}
+		for _, cpu := range cpus {
+			tmp, err := os.CreateTemp(dir, ".tracer-rec-*")
+			if err != nil {
+				return fmt.Errorf("temporary file for cpu%d: %w", cpu, err)
+			}
+			os.Remove(tmp.Name()) // unlinked: nothing is left behind on any exit
+			r, err := inst.NewRawRecorder(cpu, tmp)
+			if errors.Is(err, tracefs.ErrCPUOffline) {
+				tmp.Close()
+				offline = append(offline, cpu)
+				continue
+			}
+			if err != nil {
+				tmp.Close()
+				return err
+			}
+			recs = append(recs, &cpuRec{r: r, tmp: tmp, done: make(chan error, 1)})
+		}
+		for _, cr := range recs {
+			go func(cr *cpuRec) { cr.done <- cr.r.Run() }(cr)
+		}
+		return nil
+	})
+	if openErr != nil {
+		for _, r := range recs {
+			r.r.Stop()
+			<-r.done
+		}
+		if child != nil {
+			child.kill()
+		}
+		return openErr
+	}
+	defer func() {
+		closeAll()
+		s.Close()
+	}()
+
+	stop := make(chan string, 4)
+	go func() {
+		if sig, ok := <-sigs; ok {
+			stop <- sig.String()
+		}
+	}()
+	if d := c.Duration("duration"); d > 0 {
+		t := time.AfterFunc(d, func() { stop <- "duration" })
+		defer t.Stop()
+	}
+	if child != nil {
+		if err := child.release(); err != nil {
+			return err
+		}
+		go func() {
+			child.wait()
+			time.Sleep(50 * time.Millisecond)
+			stop <- "command exited"
+		}()
+	}
+	inst := s.Instance()
+	lost := func() uint64 {
+		var n uint64
+		for _, r := range recs {
+			if st, err := inst.Stats(r.r.CPU()); err == nil {
+				n += st.Overrun + st.DroppedEvents
+			}
+		}
+		return n
+	}
+	written := func() int64 {
+		var n int64
+		for _, r := range recs {
+			n += r.r.Bytes()
+		}
+		return n
+	}
+	tty := isTerminal(errw)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var recErr error
+	running := len(recs)
+	doneAny := make(chan error, len(recs))
+	for _, r := range recs {
+		go func(r *cpuRec) { e := <-r.done; r.done <- e; doneAny <- e }(r)
+	}
+wait:
+	for {
+		select {
+		case <-stop:
+			break wait
+		case e := <-doneAny: // a recorder failed early (disk full...)
+			running--
+			if e != nil {
+				recErr = e
+				break wait
+			}
+		case <-tick.C:
+			s.RefreshSelfExclusion()
+			if tty {
+				fmt.Fprintf(errw, "\rtracer: recording %s  %s  lost %d ", time.Since(start).Round(time.Second), humanBytes(written()), lost())
+			}
+		}
+	}
+	_ = running
+	s.Stop() // tracing off: the drain below ends
+	for _, r := range recs {
+		r.r.Stop()
+	}
+	for _, r := range recs {
+		if e := <-r.done; e != nil && recErr == nil {
+			recErr = e
+		}
+	}
+	if tty {
+		fmt.Fprint(errw, "\r\033[K")
+	}
+	meta, err := s.RawMeta()
+	if err != nil {
+		return err
+	}
+	var stats []string
+	var inputs []tracedat.CPUInput
+	var pages int64
+	for _, r := range recs {
+		if txt, err := inst.StatsText(r.r.CPU()); err == nil {
+			stats = append(stats, fmt.Sprintf("CPU: %d\n%s", r.r.CPU(), txt))
+		}
+		size := r.r.Bytes()
+		if _, err := r.tmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		inputs = append(inputs, tracedat.CPUInput{CPU: r.r.CPU(), Size: size, R: r.tmp})
+		pages += size / int64(meta.SubbufSize)
+	}
+	tm := &tracedat.Meta{
+		BigEndian: meta.BigEndian, LongSize: strconv.IntSize / 8, PageSize: meta.SubbufSize,
+		HeaderPage: meta.HeaderPage, HeaderEvent: meta.HeaderEvent,
+		Kallsyms: meta.Kallsyms, Printk: meta.Printk, Cmdlines: meta.Cmdlines,
+		TraceClock: meta.TraceClock, Uname: meta.Uname, Version: "tracer " + Version,
+		CPUStats: stats, CPUCount: meta.NumCPUs,
+	}
+	for _, sys := range meta.Systems {
+		if sys == "ftrace" {
+			tm.FtraceFormats = append(tm.FtraceFormats, meta.Formats[sys]...)
+			continue
+		}
+		tm.Systems = append(tm.Systems, tracedat.System{Name: sys, Formats: meta.Formats[sys]})
+	}
+	if err := tracedat.Write(out, tm, inputs, tracedat.WriteOptions{Version: 6}); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	complete = true
+	nLost := lost()
+	fmt.Fprintf(errw, "tracer: wrote %s: %d pages (%s) from %d CPUs in %s, %d events lost\n",
+		name, pages, humanBytes(written()), len(recs), time.Since(start).Round(time.Millisecond), nLost)
+	if len(offline) > 0 {
+		fmt.Fprintf(errw, "tracer: cpus offline, not traced: %v\n", offline)
+	}
+	closeAll()
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(errw, "tracer: cleanup: %v (run tracer reset)\n", err)
+	}
+	if recErr != nil {
+		return fmt.Errorf("recording stopped early: %w (the pages before it are in %s)", recErr, name)
+	}
+	if child != nil {
+		if code := child.exitCode(); code != 0 {
+			return &exitError{code: code}
+		}
+	}
+	return nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }

@@ -4,6 +4,8 @@ package parse
 // without going through strconv's general entry points, and the tables the
 // text prefix uses.
 
+import "math/bits"
+
 const digits2 = "00010203040506070809" +
 	"10111213141516171819" +
 	"20212223242526272829" +
@@ -44,14 +46,49 @@ func putDec(buf *[20]byte, v uint64) int {
 	return i
 }
 
+var pow10tab = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decLen returns the number of decimal digits of v.
+func decLen(v uint64) int {
+	n := bits.Len64(v|1) * 1233 >> 12 // floor(log10(v)) or one more
+	if v < pow10tab[n] {
+		return max(n, 1)
+	}
+	return n + 1
+}
+
+// putDigits writes v in decimal right-aligned in b, which must be at
+// least decLen(v) long.
+func putDigits(b []byte, v uint64) {
+	i := len(b)
+	for v >= 100 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		b[i], b[i+1] = digits2[2*r], digits2[2*r+1]
+		v = q
+	}
+	if v >= 10 {
+		b[i-2], b[i-1] = digits2[2*v], digits2[2*v+1]
+	} else {
+		b[i-1] = byte('0' + v)
+	}
+}
+
 // appendDec appends v in decimal, as strconv.AppendUint(dst, v, 10).
 func appendDec(dst []byte, v uint64) []byte {
 	if v < 10 {
 		return append(dst, byte('0'+v))
 	}
-	var buf [20]byte
-	i := putDec(&buf, v)
-	return append(dst, buf[i:]...)
+	n := decLen(v)
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst, make([]byte, n)...)
+	}
+	dst = dst[:l+n]
+	putDigits(dst[l:], v)
+	return dst
 }
 
 // appendDecInt appends v in decimal, as strconv.AppendInt(dst, v, 10).

@@ -67,6 +67,28 @@ type Schema struct {
 	// common_pid lie at bytes 2, 3 and 4..7, as on every kernel since
 	// 2.6.32, so the text prefix reads them without the accessors.
 	stdCommon bool
+	// sysArgs: for a sys_enter event, the arguments print_syscall_enter
+	// prints, with the "__<arg>_val" string field of each (-1 if none).
+	sysArgs []sysArg
+	// The escaped JSON of "system:name" and the rest of the line up to the
+	// first field, and of each field's key with its colon.
+	jsonEvent string
+	jsonKeys  []string
+}
+
+type sysArg struct{ field, val int }
+
+// prepareJSON builds the escaped JSON text of the event name and field
+// keys once, for AppendJSON.
+func (s *Schema) prepareJSON() {
+	b := appendJSONStringBody(nil, s.System)
+	b = append(b, ':')
+	b = appendJSONStringBody(b, s.Name)
+	s.jsonEvent = string(append(b, `","fields":{`...))
+	s.jsonKeys = make([]string, len(s.Fields))
+	for i := range s.Fields {
+		s.jsonKeys[i] = string(append(appendJSONString(nil, s.Fields[i].Name), ':'))
+	}
 }
 
 // FieldIndex returns the index of the named field in Fields, or -1. Resolve
@@ -175,6 +197,10 @@ func ParseFormat(system string, b []byte, longSize int) (*Schema, error) {
 		s.acc[s.preemptIdx] == access{off: 3, size: 1, signed: s.acc[s.preemptIdx].signed} &&
 		s.acc[s.pidIdx] == access{off: 4, size: 4, signed: true}
 	s.special = specialFor(s)
+	if s.special == specialSysEnter {
+		s.sysArgs = sysEnterArgs(s)
+	}
+	s.prepareJSON()
 	return s, nil
 }
 

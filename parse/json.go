@@ -68,11 +68,11 @@ import (
 // above) and returns the extended buffer. It allocates nothing.
 func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 	dst = append(dst, `{"ts":`...)
-	dst = strconv.AppendUint(dst, rec.TS, 10)
+	dst = appendDec(dst, rec.TS)
 	dst = append(dst, `,"time":"`...)
 	dst = d.appendJSONTime(dst, rec.TS)
 	dst = append(dst, `","cpu":`...)
-	dst = strconv.AppendInt(dst, int64(rec.CPU), 10)
+	dst = appendDecInt(dst, int64(rec.CPU))
 	if rec.Kind == ItemLost {
 		dst = append(dst, `,"event":"lost","lost":`...)
 		if rec.LostKnown {
@@ -84,7 +84,7 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 	}
 	pid, flags, pc := commonFields(rec)
 	dst = append(dst, `,"pid":`...)
-	dst = strconv.AppendInt(dst, int64(pid), 10)
+	dst = appendDecInt(dst, int64(pid))
 	dst = append(dst, `,"comm":`...)
 	if comm, ok := d.Comms.Lookup(pid); ok && pid >= 0 {
 		dst = appendJSONString(dst, comm)
@@ -101,10 +101,16 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 		return append(dst, "}\n"...)
 	}
 	dst = append(dst, `,"event":"`...)
-	dst = appendJSONStringBody(dst, s.System)
-	dst = append(dst, ':')
-	dst = appendJSONStringBody(dst, s.Name)
-	dst = append(dst, `","fields":{`...)
+	keys := s.jsonKeys
+	if len(keys) != len(s.Fields) || s.jsonEvent == "" {
+		keys = nil // a schema not built by ParseFormat
+		dst = appendJSONStringBody(dst, s.System)
+		dst = append(dst, ':')
+		dst = appendJSONStringBody(dst, s.Name)
+		dst = append(dst, `","fields":{`...)
+	} else {
+		dst = append(dst, s.jsonEvent...)
+	}
 	first := true
 	for i := range s.Fields {
 		f := &s.Fields[i]
@@ -115,8 +121,12 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, f.Name)
-		dst = append(dst, ':')
+		if keys != nil {
+			dst = append(dst, keys[i]...)
+		} else {
+			dst = appendJSONString(dst, f.Name)
+			dst = append(dst, ':')
+		}
 		if s.special == specialKernelStack && f.Name == "caller" {
 			dst = appendJSONStack(dst, rec, f)
 			continue
@@ -128,12 +138,14 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 
 func (d *Decoder) appendJSONTime(dst []byte, ts uint64) []byte {
 	if !d.nsClock {
-		return strconv.AppendUint(dst, ts, 10)
+		return appendDec(dst, ts)
 	}
 	us := (ts + 500) / 1000
-	dst = strconv.AppendUint(dst, us/1000000, 10)
-	dst = append(dst, '.')
-	return appendZeroPadUint(dst, us%1000000, 6)
+	secs := us / 1000000
+	frac := uint32(us - secs*1000000)
+	dst = appendDec(dst, secs)
+	hi, mid, lo := frac/10000, frac/100%100, frac%100
+	return append(dst, '.', digits2[2*hi], digits2[2*hi+1], digits2[2*mid], digits2[2*mid+1], digits2[2*lo], digits2[2*lo+1])
 }
 
 // appendJSONField appends one field's value.
@@ -144,9 +156,9 @@ func appendJSONField(dst []byte, rec *Record, f *Field) []byte {
 			return append(dst, "null"...)
 		}
 		if f.Signed {
-			return strconv.AppendInt(dst, signExtend(v, f.Size), 10)
+			return appendDecInt(dst, signExtend(v, f.Size))
 		}
-		return strconv.AppendUint(dst, v, 10)
+		return appendDec(dst, v)
 	}
 	b, ok := rec.fieldBytes(f)
 	if !ok {
@@ -168,9 +180,9 @@ func appendJSONField(dst []byte, rec *Record, f *Field) []byte {
 		}
 		v := rec.uintAt(b[j:], es)
 		if f.Signed && f.Kind != KindBytes {
-			dst = strconv.AppendInt(dst, signExtend(v, es), 10)
+			dst = appendDecInt(dst, signExtend(v, es))
 		} else {
-			dst = strconv.AppendUint(dst, v, 10)
+			dst = appendDec(dst, v)
 		}
 	}
 	return append(dst, ']')
@@ -210,10 +222,23 @@ func appendJSONString(dst []byte, s string) []byte {
 
 const jsonHex = "0123456789abcdef"
 
+// jsonPlain marks the bytes a JSON string carries as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONStringBody escapes s for a JSON string: quote, backslash and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD.
 func appendJSONStringBody(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	dst = append(dst, s[:i]...)
+	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			dst = append(dst, c)
@@ -238,7 +263,12 @@ func appendJSONStringBody(dst []byte, s string) []byte {
 
 // appendJSONBytesBody is appendJSONStringBody for bytes.
 func appendJSONBytesBody(dst []byte, s []byte) []byte {
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	dst = append(dst, s[:i]...)
+	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			dst = append(dst, c)

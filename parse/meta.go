@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
+	"strings"
+	"sync/atomic"
 )
 
 // Symbols maps kernel addresses to symbol names, from /proc/kallsyms or the
@@ -13,8 +15,17 @@ import (
 type Symbols struct {
 	addrs []uint64
 	offs  []uint32 // start of name i in names; module after a '\x00' if any
+	ends  []uint32 // end of the name proper of symbol i (its '\x00' if any)
 	names string
+	// hint remembers, per hash of an address, the index a recent lookup
+	// found. A hint is only ever used after checking that the symbol it
+	// names contains the address, so a stale or racing hint costs a
+	// binary search, never a wrong answer. Atomics keep it race-free for
+	// decoders shared between goroutines.
+	hint [symHints]atomic.Uint32
 }
+
+const symHints = 512
 
 // ParseKallsyms parses "ADDR TYPE NAME [MODULE]" lines. Malformed lines are
 // skipped: kallsyms is advisory and a partial table is better than none.
@@ -57,6 +68,11 @@ func ParseKallsyms(b []byte) *Symbols {
 		}
 		s.addrs = append(s.addrs, e.addr)
 		s.offs = append(s.offs, uint32(names.Len()))
+		end := len(e.name)
+		if j := strings.IndexByte(e.name, 0); j >= 0 {
+			end = j
+		}
+		s.ends = append(s.ends, uint32(names.Len()+end))
 		names.WriteString(e.name)
 	}
 	s.offs = append(s.offs, uint32(names.Len()))
@@ -78,25 +94,41 @@ func (s *Symbols) Lookup(addr uint64) (name, module string, off, size uint64, ok
 	if s == nil || len(s.addrs) == 0 || addr < s.addrs[0] {
 		return "", "", 0, 0, false
 	}
-	i := sort.Search(len(s.addrs), func(i int) bool { return s.addrs[i] > addr }) - 1
-	full := s.names[s.offs[i]:s.offs[i+1]]
-	name = full
-	for j := 0; j < len(full); j++ {
-		if full[j] == 0 {
-			name, module = full[:j], full[j+1:]
-			break
+	// The last symbol at or below addr: addrs[0] <= addr, so i >= 0.
+	a := s.addrs
+	h := &s.hint[(addr^addr>>9^addr>>18)%symHints]
+	i := int(h.Load())
+	if i >= len(a) || a[i] > addr || i+1 < len(a) && a[i+1] <= addr {
+		lo, hi := 1, len(a)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if a[m] > addr {
+				hi = m
+			} else {
+				lo = m + 1
+			}
 		}
+		i = lo - 1
+		h.Store(uint32(i))
 	}
-	if i+1 < len(s.addrs) {
-		size = s.addrs[i+1] - s.addrs[i]
+	start, end, next := s.offs[i], s.ends[i], s.offs[i+1]
+	name = s.names[start:end]
+	if end < next {
+		module = s.names[end+1 : next]
 	}
-	return name, module, addr - s.addrs[i], size, true
+	if i+1 < len(a) {
+		size = a[i+1] - a[i]
+	}
+	return name, module, addr - a[i], size, true
 }
 
 // Comms maps pids to command names, from saved_cmdlines, as the kernel's
 // text prefix shows them.
 type Comms struct {
 	m map[int32]string
+	// tab mirrors m as an open-addressing table (linear probing, half
+	// full at most), which the text prefix looks up once per record.
+	tab []commSlot
 	// Miss, if set, is asked about pids the table lacks. A live session
 	// uses it to re-read saved_cmdlines, where the kernel records the comm
 	// of a task shortly after it is first traced.
@@ -117,7 +149,57 @@ func ParseSavedCmdlines(b []byte) *Comms {
 		}
 		c.m[int32(pid)] = string(line[sp+1:])
 	}
+	c.rebuild()
 	return c
+}
+
+type commSlot struct {
+	pid  int32
+	used bool
+	comm string
+}
+
+func commHash(pid int32) uint { return uint(uint32(pid) * 0x9e3779b1) }
+
+// rebuild sizes tab for the entries of m and fills it.
+func (c *Comms) rebuild() {
+	n := 16
+	for n < 2*len(c.m)+2 {
+		n *= 2
+	}
+	c.tab = make([]commSlot, n)
+	for pid, comm := range c.m {
+		c.put(pid, comm)
+	}
+}
+
+func (c *Comms) put(pid int32, comm string) {
+	mask := uint(len(c.tab) - 1)
+	for i := commHash(pid) & mask; ; i = (i + 1) & mask {
+		e := &c.tab[i]
+		if !e.used || e.pid == pid {
+			*e = commSlot{pid: pid, used: true, comm: comm}
+			return
+		}
+	}
+}
+
+func (c *Comms) get(pid int32) (string, bool) {
+	t := c.tab
+	if len(t) == 0 {
+		s, ok := c.m[pid]
+		return s, ok
+	}
+	mask := uint(len(t) - 1)
+	for i := commHash(pid) & mask; ; i = (i + 1) & mask {
+		e := &t[i&mask]
+		if !e.used {
+			return "", false
+		}
+		if e.pid == pid {
+			return e.comm, true
+		}
+	}
 }
 
 // Set records a comm for a pid, for sources other than saved_cmdlines.
@@ -126,6 +208,11 @@ func (c *Comms) Set(pid int, comm string) {
 		c.m = map[int32]string{}
 	}
 	c.m[int32(pid)] = comm
+	if 2*len(c.m)+2 > len(c.tab) {
+		c.rebuild()
+	} else {
+		c.put(int32(pid), comm)
+	}
 }
 
 // Lookup returns the comm of pid. pid 0 is always "<idle>", as the kernel
@@ -137,7 +224,7 @@ func (c *Comms) Lookup(pid int) (string, bool) {
 	if c == nil {
 		return "", false
 	}
-	s, ok := c.m[int32(pid)]
+	s, ok := c.get(int32(pid))
 	if !ok && c.Miss != nil {
 		return c.Miss(pid)
 	}

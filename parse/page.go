@@ -34,6 +34,9 @@ type PageIter struct {
 	lostSeen uint8 // 0: no lost item; 1: lost item pending; 2: delivered
 	lostKnow bool
 	done     bool
+	// Copies of the layout's byte order and long size, read per record.
+	bigEndian bool
+	longSize  int
 }
 
 func (it *PageIter) u32(off int) uint32 {
@@ -62,7 +65,7 @@ func (it *PageIter) errAt(off int, format string, args ...any) error {
 // header and returns an error if the page cannot be trusted at all; the
 // page buffer may be longer than the data the commit word announces.
 func (it *PageIter) Reset(d *Decoder, cpu int, page []byte) error {
-	*it = PageIter{dec: d, page: page, cpu: cpu}
+	*it = PageIter{dec: d, page: page, cpu: cpu, bigEndian: d.Layout.BigEndian, longSize: d.Layout.LongSize}
 	l := &d.Layout
 	if len(page) < l.DataOffset {
 		it.done = true
@@ -105,6 +108,35 @@ func (it *PageIter) Next(rec *Record) (bool, error) {
 		*rec = Record{Kind: ItemLost, CPU: it.cpu, TS: it.pageTS, Type: -1, Lost: it.lost, LostKnown: it.lostKnow,
 			Offset: it.dec.Layout.CommitOff, bigEndian: it.dec.Layout.BigEndian, longSize: it.dec.Layout.LongSize}
 		return true, nil
+	}
+	// The common case first: a small data record of a little-endian page.
+	if p := it.pos; !it.done && !it.bigEndian && p >= 0 && p+4 <= it.end && it.end <= len(it.page) {
+		w := binary.LittleEndian.Uint32(it.page[p:])
+		if typeLen := w & 0x1f; typeLen-1 < maxDataType {
+			if end := p + 4 + int(typeLen)*4; end <= it.end {
+				it.pos = end
+				it.ts += uint64(w >> 5)
+				data := it.page[p+4 : end]
+				d := it.dec
+				typ := int(binary.LittleEndian.Uint16(data))
+				var sc *Schema
+				if typ < len(d.schemas) {
+					sc = d.schemas[typ]
+				}
+				rec.Kind = ItemEvent
+				rec.CPU = it.cpu
+				rec.TS = it.ts
+				rec.Schema = sc
+				rec.Type = typ
+				rec.Data = data
+				rec.Offset = p
+				rec.Lost = 0
+				rec.LostKnown = false
+				rec.bigEndian = false
+				rec.longSize = it.longSize
+				return true, nil
+			}
+		}
 	}
 	for !it.done && it.pos+4 <= it.end {
 		p := it.pos

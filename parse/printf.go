@@ -576,9 +576,9 @@ func appendSym(dst []byte, v uint64, x byte, syms *Symbols) []byte {
 	dst = append(dst, name...)
 	if x != 's' && x != 'f' {
 		dst = append(dst, "+0x"...)
-		dst = strconv.AppendUint(dst, off, 16)
+		dst = appendHexU(dst, off)
 		dst = append(dst, "/0x"...)
-		dst = strconv.AppendUint(dst, size, 16)
+		dst = appendHexU(dst, size)
 	}
 	if mod != "" {
 		dst = append(dst, " ["...)

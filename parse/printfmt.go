@@ -1176,6 +1176,104 @@ type printArg struct {
 	width *node
 	prec  *node
 	arg   *node
+	fast  fastKind // how appendBody formats this piece
+	size  uint8    // for fastDec, fastUns, fastHex: the argument size va_arg reads
+}
+
+// fastKind selects a specialised path of appendBody for the commonest
+// pieces; each gives exactly what the generic appendValue path gives.
+type fastKind uint8
+
+const (
+	fastGeneric fastKind = iota
+	fastLit              // literal text
+	fastInt              // an integer verb of an integer argument: appendIntVerb
+	fastDec              // plain %d/%i (no flags, width or precision) of an integer
+	fastUns              // plain %u of an integer
+	fastHex              // plain %x of an integer
+	fastPtr              // %p of an integer
+	fastStr              // %s of record memory (a field or a dynamic array)
+	fastText             // %s of a text tree (see isTextTree)
+	fastSym              // %pS %ps %pB %pF %pf of an integer, no width or precision
+)
+
+// isTextTree reports whether n is text for %s whatever the record: a
+// string literal, record memory, a print helper, or a condition choosing
+// between such trees. appendText gives what appendValue gives for it.
+func isTextTree(n *node) bool {
+	switch n.op {
+	case opStr:
+		return n.kind == vBytes
+	case opField:
+		return n.kind == vBytes
+	case opDynArray:
+		return true
+	case opFlags, opSymbolic, opHex, opArray, opBitmask:
+		return n.kind == vHelper
+	case opCond:
+		return n.kind != vInt && isTextTree(n.b) && isTextTree(n.c)
+	}
+	return false
+}
+
+// appendTextTree appends the %s text of a text tree (without width and
+// precision): C strings cut at their first NUL, helpers' text.
+func (p *printer) appendTextTree(dst []byte, n *node, rec *Record) []byte {
+	for n.op == opCond {
+		if evalTruth(n.a, rec) {
+			n = n.b
+		} else {
+			n = n.c
+		}
+	}
+	switch n.op {
+	case opStr:
+		return append(dst, cstr(n.s)...)
+	case opField, opDynArray:
+		b, _ := rec.Bytes(n.field)
+		return append(dst, cstr(b)...)
+	}
+	return p.appendHelper(dst, n, rec)
+}
+
+// classify picks the fast path of a compiled piece.
+func (op *printArg) classify(longSize int) {
+	if op.piece.conv == 0 {
+		op.fast = fastLit
+		return
+	}
+	if op.width != nil || op.prec != nil || op.arg == nil {
+		return
+	}
+	sp := &op.piece.fmtSpec
+	a := op.arg
+	switch {
+	case a.kind == vInt && sp.conv == 'p':
+		op.fast = fastPtr
+		if sp.ext != "" && sp.width < 0 && sp.prec < 0 {
+			switch sp.ext[0] {
+			case 'S', 's', 'B', 'F', 'f':
+				op.fast = fastSym
+			}
+		}
+	case a.kind == vInt && sp.conv != 's':
+		op.fast = fastInt
+		op.size = uint8(sp.argSize(longSize))
+		if sp.flags == 0 && sp.width < 0 && sp.prec < 0 {
+			switch sp.conv {
+			case 'd', 'i':
+				op.fast = fastDec
+			case 'u':
+				op.fast = fastUns
+			case 'x':
+				op.fast = fastHex
+			}
+		}
+	case sp.conv == 's' && a.kind == vBytes && (a.op == opField || a.op == opDynArray):
+		op.fast = fastStr
+	case sp.conv == 's' && isTextTree(a):
+		op.fast = fastText
+	}
 }
 
 // printer is a compiled print fmt. It is read-only after compilePrint, so
@@ -1258,6 +1356,9 @@ func compilePrint(s *Schema) (*printer, error) {
 		}
 		pr.ops = append(pr.ops, op)
 	}
+	for i := range pr.ops {
+		pr.ops[i].classify(ls)
+	}
 	return pr, nil
 }
 
@@ -1267,6 +1368,53 @@ func compilePrint(s *Schema) (*printer, error) {
 func (p *printer) appendBody(dst []byte, rec *Record, d *Decoder) []byte {
 	for i := range p.ops {
 		op := &p.ops[i]
+		switch op.fast {
+		case fastLit:
+			dst = append(dst, op.lit...)
+			continue
+		case fastDec:
+			size := int(op.size)
+			dst = appendDecInt(dst, signExtend(truncBits(evalInt(op.arg, rec), size), size))
+			continue
+		case fastUns:
+			dst = appendDec(dst, truncBits(evalInt(op.arg, rec), int(op.size)))
+			continue
+		case fastHex:
+			dst = appendHexU(dst, truncBits(evalInt(op.arg, rec), int(op.size)))
+			continue
+		case fastInt:
+			dst = appendIntVerb(dst, evalInt(op.arg, rec), op.piece.fmtSpec, p.longSize)
+			continue
+		case fastPtr:
+			var syms *Symbols
+			if d != nil {
+				syms = d.Symbols
+			}
+			dst = appendPtr(dst, evalInt(op.arg, rec), op.piece.fmtSpec, p.longSize, syms)
+			continue
+		case fastSym:
+			var syms *Symbols
+			if d != nil {
+				syms = d.Symbols
+			}
+			v := evalInt(op.arg, rec)
+			if p.longSize == 4 {
+				v &= 0xffffffff
+			}
+			dst = appendSym(dst, v, op.piece.ext[0], syms)
+			continue
+		case fastStr:
+			b, _ := rec.Bytes(op.arg.field)
+			dst = appendStr(dst, b, op.piece.fmtSpec)
+			continue
+		case fastText:
+			start := len(dst)
+			dst = p.appendTextTree(dst, op.arg, rec)
+			if op.piece.width >= 0 || op.piece.prec >= 0 {
+				dst = padFrom(dst, start, op.piece.fmtSpec)
+			}
+			continue
+		}
 		if op.piece.conv == 0 {
 			dst = append(dst, op.lit...)
 			continue

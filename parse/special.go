@@ -155,11 +155,12 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema, bareHex bool) []byte {
 	dst = append(dst, s.Name[len("sys_enter_"):]...)
 	dst = append(dst, '(')
 	first := true
-	for i := range s.Fields {
-		f := &s.Fields[i]
-		if f.IsCommon || f.Name == "__syscall_nr" || isUserValField(f.Name) {
-			continue
-		}
+	args := s.sysArgs
+	if args == nil {
+		args = sysEnterArgs(s)
+	}
+	for _, a := range args {
+		f := &s.Fields[a.field]
 		if !first {
 			dst = append(dst, ',', ' ')
 		}
@@ -171,13 +172,13 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema, bareHex bool) []byte {
 		case !ok:
 			dst = append(dst, "<OVERFLOW>"...)
 		case bareHex:
-			dst = strconv.AppendUint(dst, v, 16)
+			dst = appendHexU(dst, v)
 		case v < 10:
-			dst = strconv.AppendUint(dst, v, 10)
+			dst = append(dst, byte('0'+v))
 		default:
 			dst = append0x(dst, v)
 		}
-		if j := userValFor(s, f.Name); j >= 0 {
+		if j := a.val; j >= 0 {
 			dst = append(dst, ' ', '"')
 			dst = append(dst, rec.Str(j)...)
 			dst = append(dst, '"')
@@ -185,6 +186,20 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema, bareHex bool) []byte {
 	}
 	dst = append(dst, ')')
 	return append(dst, '\n')
+}
+
+// sysEnterArgs lists the fields print_syscall_enter prints and their
+// user-space copies.
+func sysEnterArgs(s *Schema) []sysArg {
+	args := []sysArg{}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		if f.IsCommon || f.Name == "__syscall_nr" || isUserValField(f.Name) {
+			continue
+		}
+		args = append(args, sysArg{i, userValFor(s, f.Name)})
+	}
+	return args
 }
 
 // isUserValField reports whether name is a "__<arg>_val" user-space copy.

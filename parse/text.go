@@ -176,19 +176,17 @@ func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	}
 	b := dst[n : n+need]
 	i := 0
-	for ; i < 16-len(comm); i++ {
-		b[i] = ' '
+	if len(comm) < 16 {
+		i = 16 - len(comm)
+		copy(b[:16], "                ")
 	}
 	i += copy(b[i:], comm)
 	b[i] = '-'
 	i++
-	var tmp [20]byte
-	j := putDec(&tmp, uint64(pid))
-	l := copy(b[i:], tmp[j:])
-	for ; l < 7; l++ {
-		b[i+l] = ' '
-	}
-	i += l
+	copy(b[i:i+8], "        ")
+	l := decLen(uint64(pid))
+	putDigits(b[i:i+l], uint64(pid))
+	i += max(l, 7)
 	c := uint32(cpu)
 	lat := &latTab[d.latStyle][flags]
 	b = b[i:]
@@ -211,13 +209,15 @@ func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	us := (rec.TS + 500) / 1000
 	secs := us / 1000000
 	frac := uint32(us - secs*1000000)
-	j = putDec(&tmp, secs)
 	b = dst[n+i : n+need]
 	k := 0
-	for ; k < 5-(len(tmp)-j); k++ {
-		b[k] = ' '
+	l = decLen(secs)
+	if l < 5 {
+		copy(b[:4], "    ")
+		k = 5 - l
 	}
-	k += copy(b[k:], tmp[j:])
+	putDigits(b[k:k+l], secs)
+	k += l
 	b = b[k:]
 	_ = b[8]
 	b[0] = '.'
@@ -462,9 +462,9 @@ func rightAlign(dst []byte, start, width int, fill byte) []byte {
 }
 
 // appendHex appends v in lower-case hex without prefix ("%lx").
-func appendHex(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 16) }
+func appendHex(dst []byte, v uint64) []byte { return appendHexU(dst, v) }
 
 // append0x appends "0x%lx".
 func append0x(dst []byte, v uint64) []byte {
-	return strconv.AppendUint(append(dst, '0', 'x'), v, 16)
+	return appendHexU(append(dst, '0', 'x'), v)
 }

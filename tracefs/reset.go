@@ -137,7 +137,12 @@ func (fs *FS) processStart(pid int) (time.Time, bool) {
 // Reset removes the instances that tracer runs left behind when they were
 // killed: names tracer-<pid>-* whose pid is gone. Live runs and other
 // tools' instances are never touched. It returns the names removed.
+//
+// It also removes the probes of dead sessions (groups tracer_<pid>_<hex>,
+// listed as group:event), after their instances, since the kernel keeps
+// enabled probes. Other tools' probes and tracer_named are never touched.
 func Reset(fs *FS) ([]string, error) {
+	deadProbes := fs.deadProbeGroups() // judged before their instances go
 	list, err := fs.ListInstances()
 	if err != nil {
 		return nil, err
@@ -155,5 +160,8 @@ func Reset(fs *FS) ([]string, error) {
 		}
 		removed = append(removed, info.Name)
 	}
+	probes, err := fs.removeProbes(deadProbes)
+	removed = append(removed, probes...)
+	errs = append(errs, err)
 	return removed, errors.Join(errs...)
 }

@@ -76,6 +76,7 @@ type Session struct {
 	nameIdx    map[nameKey]int
 	ownThreads int // threads listed in set_event_notrace_pid
 	lastSelf   time.Time
+	probes     sessionProbes // kprobes and uprobes of this session (probes.go)
 }
 
 // CPUCount is what one CPU delivered during a session.
@@ -128,7 +129,15 @@ func NewSession(fs *FS, opts SessionOptions) *Session {
 // AddTracepoint adds the events a pattern names ("sched:sched_switch",
 // "sched:*", "*:*exec*") with an optional filter in the kernel's syntax.
 // Unknown names fail here, before anything is enabled, with suggestions.
+//
+// A probe spec ("kprobe:do_sys_openat2 path=+0($arg2):string",
+// "uretprobe:/bin/bash:readline", "p:...", see ParseProbeSpec) is accepted
+// too: the probe is created by Open in the session's own group and removed
+// by Close.
 func (s *Session) AddTracepoint(pattern, filter string) error {
+	if IsProbeSpec(pattern) {
+		return s.addProbe(pattern, filter)
+	}
 	ids, err := s.fs.ResolveEvents([]string{pattern})
 	if err != nil {
 		return err
@@ -168,7 +177,7 @@ func nativeBigEndian() bool {
 // filters and starts one reader per CPU. On any error everything created so
 // far is removed again, so a failed Open leaves nothing enabled.
 func (s *Session) Open() (err error) {
-	if len(s.events) == 0 {
+	if len(s.events) == 0 && len(s.probes.pending) == 0 {
 		return errors.New("opening session: no events added")
 	}
 	inst, err := s.fs.NewInstance()
@@ -180,9 +189,13 @@ func (s *Session) Open() (err error) {
 		if err != nil {
 			s.closeReaders()
 			inst.Remove()
+			s.removeProbes() // after the instance: enabled probes cannot be removed
 			s.inst = nil
 		}
 	}()
+	if err := s.createProbes(); err != nil {
+		return err
+	}
 	if s.opts.BufferSizeKB > 0 {
 		if err := inst.SetBufferSizeKB(s.opts.BufferSizeKB); err != nil {
 			return err
@@ -633,6 +646,9 @@ func (s *Session) Close() error {
 		}
 		if s.inst != nil {
 			s.closeErr = s.inst.Remove()
+		}
+		if err := s.removeProbes(); err != nil {
+			s.closeErr = errors.Join(s.closeErr, err)
 		}
 	})
 	return s.closeErr

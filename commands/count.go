@@ -1,0 +1,161 @@
+package commands
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/aggregate"
+	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/tracefs"
+)
+
+var countCommand = &cli.Command{
+	Name:      "count",
+	Usage:     "count events per key (comm, pid, cpu, event or any field), like bpftrace's count()",
+	ArgsUsage: "EVENT... [-- COMMAND ARGS...]",
+	Description: `Counts are kept in user space from the decoded stream; the kernel filters
+first (--filter), so only matching events are copied out. pid is the
+kernel's common_pid, that is the thread id.
+
+   tracer count 'syscalls:sys_enter_*' --by comm,event --top 10
+   tracer count sched:sched_switch --by prev_comm --interval 1s
+   tracer count syscalls:sys_enter_openat --by pid -- make`,
+	Flags: liveFlags(
+		&cli.StringFlag{Name: "by", Usage: "comma-separated `KEYS`: comm, pid, cpu, event, or field names", Value: "event"},
+		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset the counts every `D`"},
+		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` largest counts"},
+	),
+	Action: runCount,
+}
+
+func runCount(c *cli.Context) error {
+	events, command := splitArgs(c)
+	if len(events) == 0 {
+		return &exitError{code: 2, err: errors.New("count needs at least one event, e.g. tracer count 'syscalls:sys_enter_*' --by comm")}
+	}
+	k, err := aggregate.NewKeyer(strings.Split(c.String("by"), ","))
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--by: %w", err)}
+	}
+	ctr := aggregate.NewCounter(k)
+	var lost lostCount
+	jsonOut, top := c.Bool("json"), c.Int("top")
+	start := time.Now()
+	spec := &liveSpec{
+		events: events, globals: true, childArgs: command,
+		open: func(s *tracefs.Session) error {
+			k.Comm = commLookup(s)
+			return checkKeys(s, k)
+		},
+		record:   func(r *parse.Record) error { ctr.Add(r); return nil },
+		lost:     lost.add,
+		interval: c.Duration("interval"),
+		tick: func(out *bufio.Writer, final bool) error {
+			if final && c.Duration("interval") > 0 && ctr.Total == 0 {
+				return nil // the last interval was printed already
+			}
+			err := printCounts(out, ctr, k, top, jsonOut, &lost, time.Since(start))
+			ctr.Reset()
+			start = time.Now()
+			return err
+		},
+	}
+	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
+}
+
+// checkKeys fails when a key field is in none of the session's events: a
+// typo would otherwise give an empty table. A field that only some events
+// have is fine (the others show "-").
+func checkKeys(s *tracefs.Session, k *aggregate.Keyer) error {
+	dec := s.Decoder()
+	var firstErr error
+	for _, name := range k.Names() {
+		found := false
+		for _, id := range s.Events() {
+			sc := dec.SchemaByName(id.System + ":" + id.Name)
+			if sc == nil {
+				continue
+			}
+			one, _ := aggregate.NewKeyer([]string{name})
+			if one.Check(sc) == nil {
+				found = true
+				break
+			} else if firstErr == nil {
+				firstErr = one.Check(sc)
+			}
+		}
+		if !found {
+			return &exitError{code: 2, err: firstErr}
+		}
+	}
+	return nil
+}
+
+// countJSON is one line of count --json: one object per interval (or one
+// at the end), with the rows sorted by count.
+type countJSON struct {
+	Interval float64        `json:"interval_s"`
+	Total    uint64         `json:"total"`
+	Lost     uint64         `json:"lost"`
+	Keys     []string       `json:"keys"`
+	Counts   []countRowJSON `json:"counts"`
+}
+
+type countRowJSON struct {
+	Key   map[string]aggregate.Value `json:"key"`
+	Count uint64                     `json:"count"`
+}
+
+func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, top int, jsonOut bool, lost *lostCount, d time.Duration) error {
+	rows := ctr.Rows(top)
+	if jsonOut {
+		j := countJSON{Interval: d.Seconds(), Total: ctr.Total, Lost: lost.known, Keys: k.Names(), Counts: make([]countRowJSON, len(rows))}
+		for i, r := range rows {
+			m := make(map[string]aggregate.Value, len(r.Key))
+			for ki, v := range r.Key {
+				m[k.Names()[ki]] = v
+			}
+			j.Counts[i] = countRowJSON{Key: m, Count: r.Count}
+		}
+		b, err := json.Marshal(j)
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+		return out.WriteByte('\n')
+	}
+	header := make([]string, 0, len(k.Names())+1)
+	for _, n := range k.Names() {
+		header = append(header, strings.ToUpper(n))
+	}
+	header = append(header, "COUNT")
+	t := newTable(out, header)
+	for _, r := range rows {
+		line := make([]string, 0, len(header))
+		for _, v := range r.Key {
+			line = append(line, v.String())
+		}
+		for len(line) < len(header)-1 {
+			line = append(line, "-")
+		}
+		t.Append(append(line, strconv.FormatUint(r.Count, 10)))
+	}
+	fmt.Fprintf(out, "%s: %d events, %d keys", time.Now().Format("15:04:05"), ctr.Total, ctr.Len())
+	if top > 0 && ctr.Len() > top {
+		fmt.Fprintf(out, " (top %d shown)", top)
+	}
+	if lost.any() {
+		fmt.Fprintf(out, "; %s: counts are lower bounds", lost)
+	}
+	out.WriteString("\n")
+	t.Render()
+	_, err := out.WriteString("\n")
+	return err
+}

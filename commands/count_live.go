@@ -1,0 +1,235 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/tracefs"
+)
+
+// liveFlags are the flags every aggregating and snooping command shares
+// with record: what to trace, for how long, and how to print.
+func liveFlags(extra ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: "kernel filter `EXPR` for all events, or 'system:event=EXPR' for one"},
+		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
+		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
+		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
+		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON"},
+	}, extra...)
+}
+
+// liveSpec says what a live command traces and what it does with records.
+type liveSpec struct {
+	events  []string          // tracepoints, with the user's --filter
+	fixed   map[string]string // tracepoints with a filter of the command's own ("" for none)
+	globals bool              // whether --filter applies (snoops set their own filters)
+	// flush bounds how long a partial page waits: snoops that read /proc
+	// at the event want it short, aggregations don't care.
+	flush time.Duration
+	// open runs after the session is open, to resolve schemas and check
+	// keys against them before any record arrives.
+	open func(s *tracefs.Session) error
+	// record handles one event record; lost handles a lost-events item.
+	record func(r *parse.Record) error
+	lost   func(r *parse.Record)
+	// interval > 0 calls tick every interval; tick(true) runs at the end.
+	interval time.Duration
+	tick     func(out *bufio.Writer, final bool) error
+	// childArgs, if set, is the command after "--" (started held).
+	childArgs []string
+}
+
+// lostCount sums lost-events items, for the footers of summaries.
+type lostCount struct {
+	known   uint64
+	unknown uint64
+}
+
+func (l *lostCount) add(r *parse.Record) {
+	if r.LostKnown {
+		l.known += r.Lost
+	} else {
+		l.unknown++
+	}
+}
+
+func (l *lostCount) String() string {
+	if l.unknown > 0 {
+		return fmt.Sprintf("%d events lost (+%d losses of unknown size)", l.known, l.unknown)
+	}
+	return fmt.Sprintf("%d events lost", l.known)
+}
+
+func (l *lostCount) any() bool { return l.known > 0 || l.unknown > 0 }
+
+// runLive runs a session like record does (held child for -- CMD,
+// signals, --duration, cleanup on every way out) and hands each record to
+// spec. Output goes through out, flushed whenever the session waits.
+func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
+	if len(spec.childArgs) > 0 && len(c.IntSlice("pid")) > 0 {
+		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
+	}
+	fs, err := openFS(c)
+	if err != nil {
+		return err
+	}
+	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
+	var child *childProc
+	if len(spec.childArgs) > 0 {
+		child, err = startHeld(spec.childArgs, c.App.ErrWriter)
+		if err != nil {
+			return err
+		}
+		defer child.kill()
+		opts.PIDs, opts.Follow = []int{child.pid()}, true
+	}
+
+	var werr error
+	nextTick := time.Time{}
+	if spec.interval > 0 {
+		nextTick = time.Now().Add(spec.interval)
+	}
+	checkTick := func() {
+		if spec.interval <= 0 || werr != nil {
+			return
+		}
+		if now := time.Now(); !now.Before(nextTick) {
+			nextTick = now.Add(spec.interval)
+			werr = spec.tick(out, false)
+		}
+	}
+	opts.BeforeWait = func() {
+		checkTick()
+		if werr == nil {
+			werr = out.Flush()
+		}
+	}
+	s := tracefs.NewSession(fs, opts)
+	filters := c.StringSlice("filter")
+	if !spec.globals && len(filters) > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("%s sets its own filters; --filter is not supported here", c.Command.Name)}
+	}
+	if len(spec.events) > 0 {
+		if err := addEvents(s, spec.events, filters); err != nil {
+			return err
+		}
+	}
+	for ev, f := range spec.fixed {
+		if err := s.AddTracepoint(ev, f); err != nil {
+			return err
+		}
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+	if err := s.Open(); err != nil {
+		if child != nil {
+			child.kill()
+		}
+		return err
+	}
+	defer s.Close()
+	if spec.open != nil {
+		if err := spec.open(s); err != nil {
+			return err
+		}
+	}
+	go func() {
+		if _, ok := <-sigs; ok {
+			s.Stop()
+		}
+	}()
+	if d := c.Duration("duration"); d > 0 {
+		t := time.AfterFunc(d, s.Stop)
+		defer t.Stop()
+	}
+	childDone := make(chan struct{})
+	if child != nil {
+		if err := child.release(); err != nil {
+			return err
+		}
+		go func() {
+			child.wait()
+			time.Sleep(50 * time.Millisecond) // let the command's last events reach the buffer
+			s.Stop()
+			close(childDone)
+		}()
+	}
+
+	var rec parse.Record
+	n := 0
+	for werr == nil {
+		ok, err := s.Next(&rec)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "tracer: %v\n", err)
+			if !errors.Is(err, parse.ErrCorrupt) && !errors.Is(err, parse.ErrTruncated) {
+				break
+			}
+			continue
+		}
+		if !ok {
+			break
+		}
+		if rec.Kind != parse.ItemEvent {
+			if spec.lost != nil {
+				spec.lost(&rec)
+			}
+			continue
+		}
+		if err := spec.record(&rec); err != nil {
+			werr = err
+			break
+		}
+		if n++; n&1023 == 0 {
+			checkTick()
+		}
+	}
+	s.Stop()
+	if werr == nil && spec.tick != nil {
+		werr = spec.tick(out, true)
+	}
+	if werr == nil {
+		werr = out.Flush()
+	}
+	if werr != nil && (errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed)) {
+		s.Close()
+		return nil
+	}
+	reportLost(c.App.ErrWriter, s, false)
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "tracer: cleanup: %v (run tracer reset)\n", err)
+	}
+	if werr != nil {
+		return fmt.Errorf("writing output: %w", werr)
+	}
+	if child != nil {
+		<-childDone
+		if code := child.exitCode(); code != 0 {
+			return &exitError{code: code}
+		}
+	}
+	return nil
+}
+
+// commLookup returns a function giving a pid's command name as the
+// session knows it (saved_cmdlines), for comm keys and columns.
+func commLookup(s *tracefs.Session) func(pid int) string {
+	dec := s.Decoder()
+	return func(pid int) string {
+		if name, ok := dec.Comms.Lookup(pid); ok {
+			return name
+		}
+		return "<...>"
+	}
+}

@@ -1,0 +1,132 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// init turns the test binary into the workloads the live tests trace,
+// when they run it with these variables (never as the held child, which
+// inherits them but must only exec its command).
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == ExecHeldArg {
+		return
+	}
+	if n := os.Getenv("TRACER_TEST_GETPPID"); n != "" {
+		// init runs on the main thread, whose tid is the pid, so every
+		// call below is counted under the pid the file records.
+		calls, _ := strconv.Atoi(n)
+		for i := 0; i < calls; i++ {
+			unix.Getppid()
+		}
+		os.WriteFile(os.Getenv("TRACER_TEST_PIDFILE"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		os.Exit(0)
+	}
+	if p := os.Getenv("TRACER_TEST_OPENFAIL"); p != "" {
+		_, err := os.Open(p)
+		time.Sleep(500 * time.Millisecond) // stay alive: the path is read from this process's memory
+		if err == nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if ms := os.Getenv("TRACER_TEST_SLEEP_MS"); ms != "" {
+		d, _ := strconv.Atoi(ms)
+		time.Sleep(time.Duration(d) * time.Millisecond) // stay alive: argv is read from /proc
+		os.Exit(0)
+	}
+}
+
+func selfExe(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return self
+}
+
+func TestCountExactPerProcess(t *testing.T) {
+	needTracefs(t)
+	self, dir := selfExe(t), t.TempDir()
+	want := map[string]uint64{"a": 100, "b": 250, "c": 7}
+	var script []string
+	for name, n := range want {
+		script = append(script, fmt.Sprintf("TRACER_TEST_GETPPID=%d TRACER_TEST_PIDFILE=%s %s &", n, filepath.Join(dir, name), self))
+	}
+	script = append(script, "wait")
+	out, errs, code := run("count", "--json", "--by", "pid", "syscalls:sys_enter_getppid", "--", "sh", "-c", strings.Join(script, " "))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Lost   uint64
+		Counts []struct {
+			Key   map[string]int64
+			Count uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	got := map[int64]uint64{}
+	for _, r := range res.Counts {
+		got[r.Key["pid"]] = r.Count
+	}
+	for name, n := range want {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.ParseInt(string(b), 10, 64)
+		if got[pid] != n {
+			t.Errorf("workload %s (pid %d): counted %d getppid calls, want %d\n%s", name, pid, got[pid], n, out)
+		}
+	}
+	if res.Lost != 0 {
+		t.Errorf("lost %d events", res.Lost)
+	}
+}
+
+func TestCountTableAndTop(t *testing.T) {
+	needTracefs(t)
+	self, dir := selfExe(t), t.TempDir()
+	cmd := fmt.Sprintf("TRACER_TEST_GETPPID=30 TRACER_TEST_PIDFILE=%s/x %s; TRACER_TEST_GETPPID=20 TRACER_TEST_PIDFILE=%s/y %s", dir, self, dir, self)
+	out, errs, code := run("count", "--by", "comm,event", "--top", "1", "syscalls:sys_enter_getppid", "--", "sh", "-c", cmd)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	comm := filepath.Base(self)
+	if len(comm) > 15 {
+		comm = comm[:15]
+	}
+	if !strings.Contains(out, "COMM") || !strings.Contains(out, "COUNT") || !strings.Contains(out, "(top 1 shown)") && !strings.Contains(out, " 1 keys") {
+		t.Fatalf("no table header in:\n%s", out)
+	}
+	found := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == comm && f[1] == "syscalls:sys_enter_getppid" && f[2] == "50" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no row %s syscalls:sys_enter_getppid 50 in:\n%s", comm, out)
+	}
+}
+
+func TestCountBadKey(t *testing.T) {
+	needTracefs(t)
+	_, errs, code := run("count", "--by", "nosuchfield", "syscalls:sys_enter_getppid", "-d", "1s")
+	if code != 2 || !strings.Contains(errs, "no such field") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}

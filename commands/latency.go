@@ -1,0 +1,121 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/aggregate"
+	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/tracefs"
+)
+
+var latencyCommand = &cli.Command{
+	Name:      "latency",
+	Usage:     "histogram of the time from a START event to its END event",
+	ArgsUsage: "START END [-- COMMAND ARGS...]",
+	Description: `STARTs and ENDs are paired by thread id, or by --key FIELD (a field both
+events have, e.g. a request pointer). Pending STARTs live in a bounded table
+(--max-pending): when it is full the oldest is evicted, and evictions and
+ENDs without a START are reported.
+
+   tracer latency syscalls:sys_enter_read syscalls:sys_exit_read --by comm
+   tracer latency block:block_rq_issue block:block_rq_complete --key sector`,
+	Flags: liveFlags(
+		&cli.StringFlag{Name: "key", Usage: "pair by `FIELD` instead of the thread id"},
+		&cli.StringFlag{Name: "by", Usage: "comma-separated `KEYS` (of the END event) for one histogram each"},
+		&cli.StringFlag{Name: "unit", Usage: "`UNIT` of the histogram: ns, us or ms", Value: "us"},
+		&cli.StringFlag{Name: "linear", Usage: "linear buckets `MIN,MAX,STEP` (in --unit)"},
+		&cli.IntFlag{Name: "max-pending", Usage: "at most `N` STARTs waiting for their END", Value: 65536},
+		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
+		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+	),
+	Action: runLatency,
+}
+
+func runLatency(c *cli.Context) error {
+	events, command := splitArgs(c)
+	if len(events) != 2 {
+		return &exitError{code: 2, err: errors.New("latency needs a START and an END event, e.g. tracer latency syscalls:sys_enter_read syscalls:sys_exit_read")}
+	}
+	var div int64
+	switch c.String("unit") {
+	case "ns":
+		div = 1
+	case "us":
+		div = 1000
+	case "ms":
+		div = 1000000
+	default:
+		return &exitError{code: 2, err: fmt.Errorf("--unit %q: want ns, us or ms", c.String("unit"))}
+	}
+	proto, err := histProto(c)
+	if err != nil {
+		return err
+	}
+	k, err := keyerFlag(c)
+	if err != nil {
+		return err
+	}
+	kh := aggregate.NewKeyedHist(proto, k, "")
+	p := aggregate.NewPairer(c.String("key"), c.Int("max-pending"))
+	var lost lostCount
+	var startS, endS *parse.Schema
+	start := time.Now()
+	spec := &liveSpec{
+		events: events, globals: true, childArgs: command,
+		open: func(s *tracefs.Session) error {
+			evs := s.Events()
+			if len(evs) != 2 {
+				return &exitError{code: 2, err: fmt.Errorf("latency needs exactly two events; %q and %q name %d", events[0], events[1], len(evs))}
+			}
+			dec := s.Decoder()
+			startS = dec.SchemaByName(evs[0].System + ":" + evs[0].Name)
+			endS = dec.SchemaByName(evs[1].System + ":" + evs[1].Name)
+			if f := c.String("key"); f != "" && f != "pid" && f != "tid" {
+				for _, sc := range []*parse.Schema{startS, endS} {
+					if sc.FieldIndex(f) < 0 {
+						return &exitError{code: 2, err: fmt.Errorf("--key %q: event %s has no such field", f, sc.FullName())}
+					}
+				}
+			}
+			if k != nil {
+				k.Comm = commLookup(s)
+				if err := k.Check(endS); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+			}
+			return nil
+		},
+		record: func(r *parse.Record) error {
+			switch r.Schema {
+			case startS:
+				p.Start(r)
+			case endS:
+				if d, ok := p.End(r); ok {
+					kh.AddValue(r, int64(d)/div)
+				}
+			}
+			return nil
+		},
+		lost:     lost.add,
+		interval: c.Duration("interval"),
+		tick: func(out *bufio.Writer, final bool) error {
+			extra := map[string]any{
+				"paired":        p.Matched,
+				"unmatched_end": p.UnmatchedEnd,
+				"evicted":       p.Evicted(),
+				"restarted":     p.Restarted(),
+				"pending":       p.Pending(),
+			}
+			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+c.String("unit"), &lost, time.Since(start), extra)
+			kh.Reset()
+			start = time.Now()
+			return err
+		},
+	}
+	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
+}

@@ -1,0 +1,286 @@
+package commands
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/parse/tracedat"
+)
+
+var reportCommand = &cli.Command{
+	Name:  "report",
+	Usage: "print a trace.dat (from tracer record -o or trace-cmd) as the kernel's text or JSON lines",
+	Description: `Reads trace.dat versions 6 and 7 (zstd and zlib compressed too), from any
+machine (32/64-bit, either byte order), with several CPUs and buffers.
+
+   tracer report -i trace.dat
+   tracer report --events 'sched:*' --filter 'prev_pid > 0' --cpu 1
+   tracer report --from 2671.78 --to 2672 --json`,
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "trace.dat `FILE` to read", Value: "trace.dat"},
+		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
+		&cli.IntSliceFlag{Name: "cpu", Usage: "only events of `CPU` (repeatable)"},
+		&cli.StringSliceFlag{Name: "events", Aliases: []string{"e"}, Usage: "only events matching `PATTERN` (system:event or event, globs; repeatable)"},
+		&cli.StringFlag{Name: "filter", Aliases: []string{"F"}, Usage: "only events matching `EXPR` (kernel filter syntax, on decoded fields)"},
+		&cli.StringFlag{Name: "from", Usage: "only events at or after `T` (seconds, as printed)"},
+		&cli.StringFlag{Name: "to", Usage: "only events at or before `T` (seconds, as printed)"},
+		&cli.BoolFlag{Name: "header", Usage: "print the kernel's '# tracer: nop' header first (for systrace importers such as Perfetto)"},
+	},
+	Action: runReport,
+}
+
+// parseTime turns "123.456789" (seconds, as printed) into clock units; for
+// counter clocks the value is taken as is.
+func parseTime(s string, nsClock bool) (uint64, error) {
+	if !nsClock {
+		return strconv.ParseUint(s, 10, 64)
+	}
+	sec, frac, _ := strings.Cut(s, ".")
+	v, err := strconv.ParseUint(sec, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad time %q: want seconds like 2671.785296", s)
+	}
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	ns := uint64(0)
+	if frac != "" {
+		n, err := strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad time %q: want seconds like 2671.785296", s)
+		}
+		ns = n
+	}
+	return v*1e9 + ns, nil
+}
+
+func nsClock(c string) bool {
+	switch c {
+	case "counter", "uptime", "x86-tsc":
+		return false
+	}
+	return true
+}
+
+func runReport(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("report takes no arguments (got %q); the file is -i FILE", c.Args().First())}
+	}
+	name := c.String("input")
+	fh, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	file, err := tracedat.Open(fh, st.Size())
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	var filter *parse.Filter
+	if e := c.String("filter"); e != "" {
+		if filter, err = parse.CompileFilter(e); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--filter: %w", err)}
+		}
+	}
+	cpus := map[int]bool{}
+	for _, n := range c.IntSlice("cpu") {
+		cpus[n] = true
+	}
+	var pats []string
+	for _, p := range c.StringSlice("events") {
+		pats = append(pats, strings.Split(p, ",")...)
+	}
+	clock := file.Clock()
+	var from, to uint64 = 0, ^uint64(0)
+	if s := c.String("from"); s != "" {
+		if from, err = parseTime(s, nsClock(clock)); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--from: %w", err)}
+		}
+	}
+	if s := c.String("to"); s != "" {
+		if to, err = parseTime(s, nsClock(clock)); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--to: %w", err)}
+		}
+	}
+	out := bufio.NewWriterSize(c.App.Writer, 256<<10)
+	defer out.Flush()
+
+	var bufs []*tracedat.Buffer
+	for _, b := range file.Buffers {
+		for _, cd := range b.CPUs {
+			if cd.Size > 0 && !b.Latency {
+				bufs = append(bufs, b)
+				break
+			}
+		}
+	}
+	match := eventMatcher(pats)
+	jsonOut := c.Bool("json")
+	var firstErr error
+	var printed uint64
+	for bi, b := range bufs {
+		dec, err := file.Decoder(b)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		if c.Bool("header") && !jsonOut {
+			n, _ := countEvents(file, dec, b, cpus, match, filter, from, to)
+			writeTraceHeader(out, n, len(b.CPUs))
+		}
+		if len(bufs) > 1 && !jsonOut {
+			fmt.Fprintf(out, "# buffer: %s\n", displayName(b.Name))
+		}
+		_ = bi
+		m := mergeStreams(file, dec, b)
+		var rec parse.Record
+		line := make([]byte, 0, 4096)
+		for {
+			ok, err := m.Next(&rec)
+			if err != nil {
+				// A damaged page: say where, carry on with the next one.
+				if firstErr == nil {
+					firstErr = err
+				}
+				out.Flush()
+				fmt.Fprintf(c.App.ErrWriter, "tracer: %s: %v\n", name, err)
+				if errors.Is(err, parse.ErrCorrupt) || errors.Is(err, parse.ErrTruncated) {
+					continue
+				}
+				break
+			}
+			if !ok {
+				break
+			}
+			if !keep(&rec, cpus, match, filter, from, to) {
+				continue
+			}
+			if jsonOut {
+				line = dec.AppendJSON(line[:0], &rec)
+			} else {
+				line = dec.AppendText(line[:0], &rec)
+			}
+			if _, err := out.Write(line); err != nil {
+				return fmt.Errorf("writing output: %w", err)
+			}
+			printed++
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	for _, n := range file.Notes {
+		fmt.Fprintf(c.App.ErrWriter, "tracer: note: %s\n", n)
+	}
+	if firstErr != nil {
+		return fmt.Errorf("%s is damaged; the events before the damage were printed (%d)", name, printed)
+	}
+	return nil
+}
+
+func displayName(n string) string {
+	if n == "" {
+		return "(top)"
+	}
+	return n
+}
+
+func mergeStreams(file *tracedat.File, dec *parse.Decoder, b *tracedat.Buffer) *parse.Merger {
+	streams := file.Streams(dec, b)
+	srcs := make([]parse.RecordSource, len(streams))
+	for i, s := range streams {
+		srcs[i] = s
+	}
+	return parse.NewMerger(srcs...)
+}
+
+// eventMatcher matches "system:event" or "event" globs against a schema,
+// caching the answer per schema.
+func eventMatcher(pats []string) func(*parse.Schema) bool {
+	if len(pats) == 0 {
+		return nil
+	}
+	cache := map[*parse.Schema]bool{}
+	return func(s *parse.Schema) bool {
+		if s == nil {
+			return false
+		}
+		if v, ok := cache[s]; ok {
+			return v
+		}
+		v := false
+		for _, p := range pats {
+			target := s.Name
+			if strings.Contains(p, ":") {
+				target = s.FullName()
+			}
+			if ok, _ := path.Match(p, target); ok {
+				v = true
+				break
+			}
+		}
+		cache[s] = v
+		return v
+	}
+}
+
+func keep(rec *parse.Record, cpus map[int]bool, match func(*parse.Schema) bool, filter *parse.Filter, from, to uint64) bool {
+	if rec.TS < from || rec.TS > to {
+		return false
+	}
+	if len(cpus) > 0 && !cpus[rec.CPU] {
+		return false
+	}
+	if rec.Kind != parse.ItemEvent {
+		return true
+	}
+	if match != nil && !match(rec.Schema) {
+		return false
+	}
+	return filter == nil || filter.Match(rec)
+}
+
+func countEvents(file *tracedat.File, dec *parse.Decoder, b *tracedat.Buffer, cpus map[int]bool, match func(*parse.Schema) bool, filter *parse.Filter, from, to uint64) (uint64, error) {
+	m := mergeStreams(file, dec, b)
+	var rec parse.Record
+	var n uint64
+	for {
+		ok, err := m.Next(&rec)
+		if err != nil {
+			continue
+		}
+		if !ok {
+			return n, nil
+		}
+		if rec.Kind == parse.ItemEvent && keep(&rec, cpus, match, filter, from, to) {
+			n++
+		}
+	}
+}
+
+// writeTraceHeader prints the header of the kernel's trace file
+// (print_trace_header / print_func_help_header_irq in trace.c).
+func writeTraceHeader(w io.Writer, n uint64, ncpu int) {
+	fmt.Fprintf(w, "# tracer: nop\n#\n# entries-in-buffer/entries-written: %d/%d   #P:%d\n#\n", n, n, ncpu)
+	io.WriteString(w, `#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
+#                              |||| /     delay
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+`)
+}

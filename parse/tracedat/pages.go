@@ -1,0 +1,216 @@
+package tracedat
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tracer-dev/tracer/parse"
+)
+
+// SubbufSize is the page size of buffer b's data.
+func (f *File) SubbufSize(b *Buffer) int {
+	if b.PageSize > 0 {
+		return b.PageSize
+	}
+	return f.PageSize
+}
+
+// Decoder builds a decoder for the records of buffer b (nil: the first
+// buffer with data): the page layout follows the buffer's sub-buffer size,
+// and every format, kallsyms, printk_formats and saved_cmdlines in the
+// file are loaded. Formats that do not parse are skipped with a note.
+func (f *File) Decoder(b *Buffer) (*parse.Decoder, error) {
+	if b == nil {
+		b = f.DataBuffer()
+	}
+	l, err := parse.ParseHeaderPage(f.HeaderPage, f.BigEndian)
+	if err != nil {
+		return nil, fmt.Errorf("trace.dat header_page: %w", err)
+	}
+	if len(f.HeaderEvent) > 0 {
+		if err := parse.ParseHeaderEvent(f.HeaderEvent); err != nil {
+			return nil, fmt.Errorf("trace.dat header_event: %w", err)
+		}
+	}
+	if b != nil {
+		if ps := f.SubbufSize(b); ps > l.DataOffset+16 {
+			l.DataSize = ps - l.DataOffset
+		}
+	}
+	d := parse.NewDecoder(l)
+	clock := f.Clock()
+	if b != nil && b.Clock != "" {
+		clock = b.Clock
+	}
+	d.SetClock(clock)
+	if fs := strings.Fields(f.Uname); len(fs) >= 3 {
+		d.SetKernelRelease(fs[2])
+	}
+	add := func(sys string, fm []byte) {
+		if _, err := d.AddFormat(sys, fm); err != nil {
+			f.Notes = append(f.Notes, fmt.Sprintf("format of %s skipped: %v", sys, err))
+		}
+	}
+	for _, fm := range f.FtraceFormats {
+		add("ftrace", fm)
+	}
+	for _, s := range f.Systems {
+		for _, fm := range s.Formats {
+			add(s.Name, fm)
+		}
+	}
+	if len(f.Kallsyms) > 0 {
+		d.Symbols = parse.ParseKallsyms(f.Kallsyms)
+	}
+	if len(f.Printk) > 0 {
+		d.Printk = parse.ParsePrintkFormats(f.Printk)
+	}
+	if len(f.Cmdlines) > 0 {
+		d.Comms = parse.ParseSavedCmdlines(f.Cmdlines)
+	}
+	d.Compile()
+	return d, nil
+}
+
+// DataBuffer returns the first buffer holding page data (trace-cmd -B
+// files leave the top buffer empty), or the first buffer, or nil.
+func (f *File) DataBuffer() *Buffer {
+	for _, b := range f.Buffers {
+		for _, c := range b.CPUs {
+			if c.Size > 0 && !b.Latency {
+				return b
+			}
+		}
+	}
+	if len(f.Buffers) > 0 {
+		return f.Buffers[0]
+	}
+	return nil
+}
+
+// Streams returns one page stream per CPU of buffer b that has data, to be
+// merged with parse.NewMerger. Pages are read from the file as they are
+// needed. A CPU whose data runs past the end of the file yields its
+// complete pages and then an error saying where the data stops.
+func (f *File) Streams(d *parse.Decoder, b *Buffer) []*parse.PageStream {
+	var out []*parse.PageStream
+	for _, c := range b.CPUs {
+		if c.Size == 0 {
+			continue
+		}
+		ps := f.SubbufSize(b)
+		var next func() ([]byte, error)
+		if b.compressed {
+			next = f.chunkPages(c, ps, b.Name)
+		} else {
+			next = f.plainPages(c, ps, b.Name)
+		}
+		out = append(out, &parse.PageStream{Dec: d, CPU: c.CPU, NextPage: next})
+	}
+	return out
+}
+
+func where(buf string, cpu int) string {
+	if buf == "" {
+		return fmt.Sprintf("cpu%d", cpu)
+	}
+	return fmt.Sprintf("buffer %s cpu%d", buf, cpu)
+}
+
+// plainPages reads uncompressed pages one at a time into one reused buffer.
+func (f *File) plainPages(c CPUData, ps int, buf string) func() ([]byte, error) {
+	page := make([]byte, ps)
+	pos, end := c.Offset, c.Offset+c.Size
+	short := end > f.size
+	if short {
+		end = f.size
+	}
+	failed := false
+	return func() ([]byte, error) {
+		if failed {
+			return nil, io.EOF
+		}
+		n := int64(ps)
+		if end-pos < n {
+			n = end - pos
+		}
+		if n <= 0 || pos < 0 {
+			if short {
+				failed = true
+				return nil, ferr(parse.ErrTruncated, pos, "%s: data of %d bytes at %d runs past the end of the file (%d bytes): the file is truncated",
+					where(buf, c.CPU), c.Size, c.Offset, f.size)
+			}
+			return nil, io.EOF
+		}
+		m, err := f.r.ReadAt(page[:n], pos)
+		if int64(m) < n {
+			failed = true
+			return nil, ferr(parse.ErrTruncated, pos, "%s: reading page: %v", where(buf, c.CPU), err)
+		}
+		pos += n
+		return page[:n], nil
+	}
+}
+
+// chunkPages serves pages from v7 compressed chunks, one chunk in memory.
+func (f *File) chunkPages(c CPUData, ps int, buf string) func() ([]byte, error) {
+	// trace-cmd's recorded size leaves out the chunk count: bound by the file.
+	cur := &cursor{r: f.r, off: c.Offset, end: f.size, order: f.order, what: where(buf, c.CPU) + " compressed data"}
+	var chunks, done uint32
+	started, failed := false, false
+	var data []byte
+	return func() ([]byte, error) {
+		if failed {
+			return nil, io.EOF
+		}
+		fail := func(err error) ([]byte, error) {
+			failed = true
+			return nil, err
+		}
+		if !started {
+			started = true
+			n, err := cur.u32()
+			if err != nil {
+				return fail(err)
+			}
+			if n > maxCount*16 {
+				return fail(cur.errf(parse.ErrCorrupt, "%d chunks", n))
+			}
+			chunks = n
+		}
+		for len(data) == 0 {
+			if done == chunks {
+				return nil, io.EOF
+			}
+			at := cur.off
+			cs, err := cur.u32()
+			if err != nil {
+				return fail(err)
+			}
+			us, err := cur.u32()
+			if err != nil {
+				return fail(err)
+			}
+			if int64(cs) > cur.end-cur.off || us > maxSection {
+				cur.off = at
+				return fail(cur.errf(parse.ErrCorrupt, "chunk %d of %d/%d bytes runs past its data (%d left)", done, cs, us, cur.end-cur.off-8))
+			}
+			src, err := cur.read(int(cs))
+			if err != nil {
+				return fail(err)
+			}
+			src = append([]byte(nil), src...)
+			out, err := f.dec(src, int(us))
+			if err != nil {
+				return fail(ferr(parse.ErrCorrupt, at, "%s: chunk %d: %v", where(buf, c.CPU), done, err))
+			}
+			done++
+			data = out
+		}
+		n := min(ps, len(data))
+		p := data[:n]
+		data = data[n:]
+		return p, nil
+	}
+}

@@ -1,0 +1,206 @@
+package tracefs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// RawRecorder copies one CPU's trace_pipe_raw into a file without looking
+// at the pages, the way trace-cmd records (ringbuffer-spec.md §6): full
+// sub-buffers move with splice() through a pipe, in the kernel; readiness
+// follows buffer_percent, so a quiet CPU costs no wake-ups; on Stop the
+// last, partial pages are fetched with read() and padded to a whole
+// sub-buffer, so the file is a sequence of whole pages.
+type RawRecorder struct {
+	cpu    int
+	subbuf int
+	fd     int // trace_pipe_raw, non-blocking
+	efd    int // eventfd: Stop
+	pr, pw int // the pipe between the two splices
+	dst    *os.File
+
+	stopping atomic.Bool
+	bytes    atomic.Int64
+	splice   bool
+	buf      []byte
+}
+
+// NewRawRecorder opens per_cpu/cpuN/trace_pipe_raw of this instance for a
+// copy into dst (written at its current offset). ErrCPUOffline (wrapped)
+// means the CPU is not online.
+func (in *Instance) NewRawRecorder(cpu int, dst *os.File) (*RawRecorder, error) {
+	subbuf, err := in.SubbufSize()
+	if err != nil {
+		return nil, fmt.Errorf("recording cpu%d: %w", cpu, err)
+	}
+	p := in.fs.path(in.file(path.Join(fmt.Sprintf("per_cpu/cpu%d", cpu), "trace_pipe_raw")))
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ENODEV || err == unix.ENOENT {
+			return nil, fmt.Errorf("opening %s: %w", p, ErrCPUOffline)
+		}
+		return nil, fileErr("opening", p, err)
+	}
+	r := &RawRecorder{cpu: cpu, subbuf: subbuf, fd: fd, efd: -1, pr: -1, pw: -1, dst: dst, splice: true}
+	if r.efd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("recording cpu%d: eventfd: %w", cpu, err)
+	}
+	var pfd [2]int
+	if err := unix.Pipe2(pfd[:], unix.O_CLOEXEC); err != nil {
+		r.splice = false // read() only
+	} else {
+		r.pr, r.pw = pfd[0], pfd[1]
+		// A pipe of many pages lets one splice move a burst.
+		want := max(subbuf*64, 1<<20)
+		if n, err := unix.FcntlInt(uintptr(r.pw), unix.F_SETPIPE_SZ, want); err != nil || n < subbuf {
+			unix.FcntlInt(uintptr(r.pw), unix.F_SETPIPE_SZ, subbuf*4)
+		}
+	}
+	r.buf = make([]byte, subbuf)
+	return r, nil
+}
+
+// CPU is the CPU this recorder copies.
+func (r *RawRecorder) CPU() int { return r.cpu }
+
+// Bytes is how much has been written to the file so far.
+func (r *RawRecorder) Bytes() int64 { return r.bytes.Load() }
+
+// SubbufSize is the size of each page written.
+func (r *RawRecorder) SubbufSize() int { return r.subbuf }
+
+// Stop makes Run drain what is left and return. Turn tracing off first.
+func (r *RawRecorder) Stop() {
+	r.stopping.Store(true)
+	var one [8]byte
+	binary.NativeEndian.PutUint64(one[:], 1)
+	unix.Write(r.efd, one[:])
+}
+
+// Run copies pages until Stop, then drains the buffer and returns. A
+// write error (a full disk) ends it early: what was written is whole pages.
+func (r *RawRecorder) Run() error {
+	for {
+		if r.stopping.Load() {
+			return r.drain()
+		}
+		if err := r.moveFull(); err != nil {
+			return err
+		}
+		fds := []unix.PollFd{{Fd: int32(r.efd), Events: unix.POLLIN}, {Fd: int32(r.fd), Events: unix.POLLIN}}
+		_, err := unix.Poll(fds, 1000)
+		if err != nil && err != unix.EINTR {
+			return fmt.Errorf("recording cpu%d: poll: %w", r.cpu, err)
+		}
+		if fds[1].Revents&unix.POLLIN == 0 && fds[0].Revents == 0 {
+			// Timeout: nothing reached buffer_percent; full pages may still
+			// wait (a slow CPU), moveFull at the loop's top takes them.
+			continue
+		}
+		if fds[1].Revents&unix.POLLIN != 0 && !r.stopping.Load() {
+			// Readiness without a full page to move would spin: pause a bit.
+			if moved, err := r.moveOnce(); err != nil {
+				return err
+			} else if !moved {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// moveFull moves whole pages until none is ready.
+func (r *RawRecorder) moveFull() error {
+	for {
+		moved, err := r.moveOnce()
+		if err != nil || !moved {
+			return err
+		}
+	}
+}
+
+// moveOnce moves a batch of full pages; false when there were none.
+func (r *RawRecorder) moveOnce() (bool, error) {
+	if !r.splice {
+		return false, nil // read() only: pages are fetched at the drain
+	}
+	n, err := unix.Splice(r.fd, nil, r.pw, nil, r.subbuf*16, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR || err == unix.EBUSY || (err == nil && n == 0):
+		return false, nil
+	case err == unix.EINVAL || err == unix.ENOSYS:
+		r.splice = false // not splice-able here: fall back to read() of pages
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("recording cpu%d: splice: %w", r.cpu, err)
+	}
+	for left := n; left > 0; {
+		m, err := unix.Splice(r.pr, nil, int(r.dst.Fd()), nil, int(left), unix.SPLICE_F_MOVE)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("recording cpu%d: writing: %w", r.cpu, err)
+		}
+		if m == 0 {
+			return false, fmt.Errorf("recording cpu%d: writing: short splice", r.cpu)
+		}
+		left -= m
+		r.bytes.Add(m)
+	}
+	return true, nil
+}
+
+// drain moves the remaining full pages, then reads the partial ones.
+func (r *RawRecorder) drain() error {
+	if err := r.moveFull(); err != nil {
+		return err
+	}
+	zeros := 0
+	for {
+		n, err := unix.Read(r.fd, r.buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return nil
+		case err == unix.EBUSY:
+			time.Sleep(time.Millisecond)
+			continue
+		case err == unix.ENODEV:
+			return nil
+		case err != nil:
+			return fmt.Errorf("recording cpu%d: read: %w", r.cpu, err)
+		case n == 0:
+			// 0 bytes can be transient while data remains; give up after a few.
+			if zeros++; zeros > 3 {
+				return nil
+			}
+			continue
+		}
+		clear(r.buf[n:])
+		if _, err := r.dst.Write(r.buf); err != nil {
+			return fmt.Errorf("recording cpu%d: writing: %w", r.cpu, err)
+		}
+		r.bytes.Add(int64(len(r.buf)))
+	}
+}
+
+// Close releases the file descriptors (not dst).
+func (r *RawRecorder) Close() error {
+	var errs []error
+	for _, fd := range []*int{&r.fd, &r.efd, &r.pr, &r.pw} {
+		if *fd >= 0 {
+			errs = append(errs, unix.Close(*fd))
+			*fd = -1
+		}
+	}
+	return errors.Join(errs...)
+}
