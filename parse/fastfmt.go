@@ -17,35 +17,6 @@ const digits2 = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
-// putDec writes v in decimal at the end of buf and returns the index of its
-// first digit.
-func putDec(buf *[20]byte, v uint64) int {
-	i := len(buf)
-	for v >= 1<<32 {
-		q := v / 100
-		r := v - q*100
-		i -= 2
-		buf[i], buf[i+1] = digits2[2*r], digits2[2*r+1]
-		v = q
-	}
-	w := uint32(v)
-	for w >= 100 {
-		q := w / 100
-		r := w - q*100
-		i -= 2
-		buf[i], buf[i+1] = digits2[2*r], digits2[2*r+1]
-		w = q
-	}
-	if w >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digits2[2*w], digits2[2*w+1]
-	} else {
-		i--
-		buf[i] = byte('0' + w)
-	}
-	return i
-}
-
 var pow10tab = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 

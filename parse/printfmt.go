@@ -1280,6 +1280,7 @@ func (op *printArg) classify(longSize int) {
 // any number of goroutines may use it at once.
 type printer struct {
 	ops        []printArg
+	fops       []fastOp // ops as appendBody runs them
 	longSize   int
 	unresolved []string // identifiers the format left unresolved (read as 0)
 }
@@ -1356,65 +1357,112 @@ func compilePrint(s *Schema) (*printer, error) {
 		}
 		pr.ops = append(pr.ops, op)
 	}
+	pr.fops = make([]fastOp, len(pr.ops))
 	for i := range pr.ops {
-		pr.ops[i].classify(ls)
+		op := &pr.ops[i]
+		op.classify(ls)
+		f := &pr.fops[i]
+		*f = fastOp{kind: op.fast, size: op.size, arg: op.arg, op: op, lit: string(op.lit)}
+		if op.fast == fastSym {
+			f.ext = op.piece.ext[0]
+		}
+		// A scalar field, or a cast of one, is read without the evaluator.
+		a := op.arg
+		var casts []ctype
+		for a != nil && a.op == opCast && a.kind == vInt && a.a.kind == vInt {
+			casts = append(casts, a.t)
+			a = a.a
+		}
+		if a != nil && a.op == opField && a.kind == vInt && len(casts) <= 1 {
+			f.direct, f.field, f.t1, f.t2 = true, int32(a.field), a.t, a.t
+			if len(casts) == 1 {
+				f.t2 = casts[0]
+			}
+		}
 	}
 	return pr, nil
+}
+
+// fastOp is a compact form of one piece for appendBody.
+type fastOp struct {
+	kind   fastKind
+	size   uint8 // fastDec, fastUns, fastHex: the argument's size
+	ext    byte  // fastSym: the %p extension letter
+	direct bool  // arg is REC->field or (type)REC->field: read field, normalize to t1 then t2
+	t1, t2 ctype
+	field  int32
+	lit    string // fastLit
+	arg    *node
+	op     *printArg
+}
+
+// intArg evaluates the op's integer argument.
+func (f *fastOp) intArg(rec *Record) uint64 {
+	if f.direct {
+		u, _ := rec.UintOK(int(f.field))
+		return f.t2.norm(f.t1.norm(u))
+	}
+	return evalInt(f.arg, rec)
 }
 
 // appendBody appends the event body (what follows "name: " in the kernel's
 // text) for rec, without the trailing newline. It allocates nothing but
 // dst's growth.
 func (p *printer) appendBody(dst []byte, rec *Record, d *Decoder) []byte {
-	for i := range p.ops {
-		op := &p.ops[i]
-		switch op.fast {
+	for i := range p.fops {
+		f := &p.fops[i]
+		switch f.kind {
 		case fastLit:
-			dst = append(dst, op.lit...)
+			dst = append(dst, f.lit...)
 			continue
 		case fastDec:
-			size := int(op.size)
-			dst = appendDecInt(dst, signExtend(truncBits(evalInt(op.arg, rec), size), size))
+			size := int(f.size)
+			dst = appendDecInt(dst, signExtend(truncBits(f.intArg(rec), size), size))
 			continue
 		case fastUns:
-			dst = appendDec(dst, truncBits(evalInt(op.arg, rec), int(op.size)))
+			dst = appendDec(dst, truncBits(f.intArg(rec), int(f.size)))
 			continue
 		case fastHex:
-			dst = appendHexU(dst, truncBits(evalInt(op.arg, rec), int(op.size)))
+			dst = appendHexU(dst, truncBits(f.intArg(rec), int(f.size)))
 			continue
 		case fastInt:
-			dst = appendIntVerb(dst, evalInt(op.arg, rec), op.piece.fmtSpec, p.longSize)
-			continue
-		case fastPtr:
-			var syms *Symbols
-			if d != nil {
-				syms = d.Symbols
-			}
-			dst = appendPtr(dst, evalInt(op.arg, rec), op.piece.fmtSpec, p.longSize, syms)
+			dst = appendIntVerb(dst, f.intArg(rec), f.op.piece.fmtSpec, p.longSize)
 			continue
 		case fastSym:
 			var syms *Symbols
 			if d != nil {
 				syms = d.Symbols
 			}
-			v := evalInt(op.arg, rec)
+			v := f.intArg(rec)
 			if p.longSize == 4 {
 				v &= 0xffffffff
 			}
-			dst = appendSym(dst, v, op.piece.ext[0], syms)
+			dst = appendSym(dst, v, f.ext, syms)
+			continue
+		case fastPtr:
+			var syms *Symbols
+			if d != nil {
+				syms = d.Symbols
+			}
+			dst = appendPtr(dst, f.intArg(rec), f.op.piece.fmtSpec, p.longSize, syms)
 			continue
 		case fastStr:
-			b, _ := rec.Bytes(op.arg.field)
-			dst = appendStr(dst, b, op.piece.fmtSpec)
+			b, _ := rec.Bytes(f.arg.field)
+			if sp := &f.op.piece; sp.width < 0 && sp.prec < 0 {
+				dst = append(dst, cstr(b)...)
+			} else {
+				dst = appendStr(dst, b, sp.fmtSpec)
+			}
 			continue
 		case fastText:
 			start := len(dst)
-			dst = p.appendTextTree(dst, op.arg, rec)
-			if op.piece.width >= 0 || op.piece.prec >= 0 {
-				dst = padFrom(dst, start, op.piece.fmtSpec)
+			dst = p.appendTextTree(dst, f.arg, rec)
+			if sp := &f.op.piece; sp.width >= 0 || sp.prec >= 0 {
+				dst = padFrom(dst, start, sp.fmtSpec)
 			}
 			continue
 		}
+		op := f.op
 		if op.piece.conv == 0 {
 			dst = append(dst, op.lit...)
 			continue

@@ -242,3 +242,13 @@ func kallsymsText(b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// isGoBinary reports whether file was built by the Go toolchain.
+func isGoBinary(file string) bool {
+	f, err := elf.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return f.Section(".go.buildinfo") != nil
+}

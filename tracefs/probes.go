@@ -45,6 +45,9 @@ var NoticeFunc func(msg string)
 
 var noticed sync.Map
 
+// argModeOverride lets tests act as a kernel before 4.20.
+var argModeOverride *ArgMode
+
 func notice(msg string) {
 	if _, dup := noticed.LoadOrStore(msg, true); dup || NoticeFunc == nil {
 		return
@@ -74,6 +77,9 @@ func (fs *FS) checkProbeSupport(t ProbeType) error {
 // lists "$arg<N>" where the kernel can fetch arguments, 4.20+) or, if that
 // cannot be read, from the kernel version.
 func (fs *FS) ArgMode() ArgMode {
+	if argModeOverride != nil {
+		return *argModeOverride
+	}
 	m := ArgMode{Arch: runtime.GOARCH}
 	if b, err := fs.readFile("README"); err == nil {
 		s := string(b)
@@ -155,6 +161,9 @@ func (fs *FS) AddProbe(group, event string, spec *ProbeSpec) (EventID, error) {
 		regs := ArgRegisters(runtime.GOARCH)
 		notice(fmt.Sprintf("this kernel cannot fetch $argN itself (needs 4.20+); tracer reads $arg1..$arg%d from the %s argument registers (%s) instead, which is right at function entry",
 			len(regs), runtime.GOARCH, strings.Join(regs, " ")))
+	}
+	if spec.Type == Uretprobe && isGoBinary(spec.Path) {
+		notice("uretprobes on Go programs can crash them: the Go runtime moves and unwinds goroutine stacks, where the kernel has replaced a return address (" + spec.Path + ")")
 	}
 	id := EventID{System: group, Name: event}
 	if err := fs.writeProbe(probeFile(spec.Type), "creating "+spec.Type.String()+" "+id.String(), cmd); err != nil {

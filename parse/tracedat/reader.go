@@ -22,7 +22,6 @@ import (
 	"io"
 	"strings"
 
-
 	"github.com/tracer-dev/tracer/parse"
 )
 

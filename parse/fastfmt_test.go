@@ -1,0 +1,68 @@
+package parse
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// TestFastFmt checks the hand-written digit helpers against strconv.
+func TestFastFmt(t *testing.T) {
+	vals := []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 4294967295, 4294967296, 1e19 - 1, 1e19, math.MaxUint64}
+	for p := uint64(1); p < 1e19; p *= 10 {
+		vals = append(vals, p-1, p, p+1, 2*p-1)
+	}
+	for i := 0; i < 64; i++ {
+		vals = append(vals, 1<<i, 1<<i-1)
+	}
+	for _, v := range vals {
+		if got, want := string(appendDec([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Errorf("appendDec(%d) = %q, want %q", v, got, want)
+		}
+		if got, want := decLen(v), len(strconv.FormatUint(v, 10)); got != want {
+			t.Errorf("decLen(%d) = %d, want %d", v, got, want)
+		}
+		if got, want := string(appendHexU(nil, v)), strconv.FormatUint(v, 16); got != want {
+			t.Errorf("appendHexU(%d) = %q, want %q", v, got, want)
+		}
+		if got, want := string(appendDecInt(nil, int64(v))), strconv.FormatInt(int64(v), 10); got != want {
+			t.Errorf("appendDecInt(%d) = %q, want %q", int64(v), got, want)
+		}
+	}
+}
+
+// TestContextFast checks the in-place text prefix against the generic one.
+func TestContextFast(t *testing.T) {
+	s, err := ParseFormat("sched", []byte(schedSwitchFormat), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDecoder(Layout{LongSize: 8})
+	d.Comms = ParseSavedCmdlines([]byte("1 a\n2 exactly16charsxx\n3 seventeen-chars-x\n4 \n5 comm"))
+	tss := []uint64{0, 499, 500, 999999499, 999999500, 12345678901234, 99999999999500, 1e15, math.MaxUint64 - 1000, math.MaxUint64}
+	pids := []int32{0, 1, 2, 3, 4, 5, 6, 9999999, 10000000, -1, math.MaxInt32, math.MinInt32}
+	cpus := []int{0, 7, 99, 999, 1000, -1}
+	for _, ts := range tss {
+		for _, pid := range pids {
+			for _, cpu := range cpus {
+				for _, fl := range []uint8{0, 0x01, 0x0d, 0x93, 0xff} {
+					for _, pc := range []uint8{0, 1, 0x10, 0xff} {
+						data := make([]byte, 64)
+						data[2], data[3] = fl, pc
+						data[4], data[5], data[6], data[7] = byte(pid), byte(pid>>8), byte(pid>>16), byte(pid>>24)
+						rec := &Record{Schema: s, CPU: cpu, TS: ts, Data: data, longSize: 8}
+						p, f, c := commonFields(rec)
+						comm, _ := d.commFor(p)
+						want := string(d.appendContextSlow([]byte("x"), rec, p, f, c, comm))
+						if got := string(d.appendContext([]byte("x"), rec)); got != want {
+							t.Fatalf("ts %d pid %d cpu %d: got %q, want %q", ts, pid, cpu, got, want)
+						}
+						if got, want := [3]int{p, int(f), int(c)}, [3]int{rec.PID(), int(rec.Flags()), int(rec.PreemptCount())}; got != want {
+							t.Fatalf("common fields %v, want %v", got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
