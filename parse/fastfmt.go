@@ -33,6 +33,20 @@ func decLen(v uint64) int {
 // least decLen(v) long.
 func putDigits(b []byte, v uint64) {
 	i := len(b)
+	// Eight digits at a time in 32-bit arithmetic, then pairs.
+	for v >= 1e8 && i >= 8 {
+		q := v / 1e8
+		r := uint32(v - q*1e8)
+		v = q
+		hi, lo := r/10000, r%10000
+		a, b2, c, d := hi/100, hi%100, lo/100, lo%100
+		w := b[i-8 : i]
+		w[0], w[1] = digits2[2*a], digits2[2*a+1]
+		w[2], w[3] = digits2[2*b2], digits2[2*b2+1]
+		w[4], w[5] = digits2[2*c], digits2[2*c+1]
+		w[6], w[7] = digits2[2*d], digits2[2*d+1]
+		i -= 8
+	}
 	for v >= 100 {
 		q := v / 100
 		r := v - q*100
@@ -72,17 +86,18 @@ func appendDecInt(dst []byte, v int64) []byte {
 
 // appendHexU appends v in lower-case hex, as strconv.AppendUint(dst, v, 16).
 func appendHexU(dst []byte, v uint64) []byte {
-	var buf [16]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = hexLower[v&15]
-		v >>= 4
-		if v == 0 {
-			break
-		}
+	n := (bits.Len64(v|1) + 3) >> 2
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst, make([]byte, n)...)
 	}
-	return append(dst, buf[i:]...)
+	dst = dst[:l+n]
+	b := dst[l:]
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = hexLower[v&15]
+		v >>= 4
+	}
+	return dst
 }
 
 // latTab holds the first three latency characters (irqs-off,

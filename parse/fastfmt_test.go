@@ -2,6 +2,7 @@ package parse
 
 import (
 	"math"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -60,6 +61,61 @@ func TestContextFast(t *testing.T) {
 						if got, want := [3]int{p, int(f), int(c)}, [3]int{rec.PID(), int(rec.Flags()), int(rec.PreemptCount())}; got != want {
 							t.Fatalf("common fields %v, want %v", got, want)
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastPathsMatchGeneric renders every record of the kernel fixtures
+// through the fast paths and through the generic ones (the print fmt
+// evaluator, the JSON field loop) and requires the same bytes, in both
+// byte orders and long sizes.
+func TestFastPathsMatchGeneric(t *testing.T) {
+	dirs, _ := filepath.Glob("../testdata/kernels/*/meta")
+	if len(dirs) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, m := range dirs {
+		f := loadFixture(t, filepath.Dir(m))
+		f.dec.Compile()
+		recs := f.records(t)
+		for i := range recs {
+			rec := recs[i]
+			s := rec.Schema
+			if s == nil {
+				continue
+			}
+			// JSON: the precomputed field list against the generic loop.
+			slow := *s
+			slow.jsonEvent = ""
+			r2 := rec
+			r2.Schema = &slow
+			if got, want := string(f.dec.AppendJSON(nil, &rec)), string(f.dec.AppendJSON(nil, &r2)); got != want {
+				t.Errorf("json fast path:\n got %s\nwant %s", got, want)
+			}
+			p := s.printer
+			if p == nil || p == failedPrinter {
+				continue
+			}
+			gp := *p
+			gp.fops = make([]fastOp, len(p.fops))
+			for k := range p.fops {
+				gp.fops[k] = fastOp{kind: fastGeneric, op: p.fops[k].op}
+			}
+			for _, variant := range []struct {
+				be bool
+				ls int
+			}{{false, 8}, {true, 8}, {false, 4}, {true, 4}} {
+				r := rec
+				r.bigEndian, r.longSize = variant.be, variant.ls
+				for _, cut := range []int{len(r.Data), len(r.Data) / 2, 9, 0} {
+					r.Data = rec.Data[:cut]
+					got := string(p.appendBody(nil, &r, f.dec))
+					want := string(gp.appendBody(nil, &r, f.dec))
+					if got != want {
+						t.Errorf("%s (be %v, %d bytes): fast %q, generic %q", s.FullName(), variant.be, cut, got, want)
 					}
 				}
 			}

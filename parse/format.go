@@ -72,8 +72,9 @@ type Schema struct {
 	sysArgs []sysArg
 	// The escaped JSON of "system:name" and the rest of the line up to the
 	// first field, and of each field's key with its colon.
-	jsonEvent string
-	jsonKeys  []string
+	jsonEvent  string
+	jsonOps    []jsonOp
+	jsonFields int // len(Fields) when jsonOps was built
 }
 
 type sysArg struct{ field, val int }
@@ -85,11 +86,45 @@ func (s *Schema) prepareJSON() {
 	b = append(b, ':')
 	b = appendJSONStringBody(b, s.Name)
 	s.jsonEvent = string(append(b, `","fields":{`...))
-	s.jsonKeys = make([]string, len(s.Fields))
+	s.jsonOps = s.jsonOps[:0]
 	for i := range s.Fields {
-		s.jsonKeys[i] = string(append(appendJSONString(nil, s.Fields[i].Name), ':'))
+		f := &s.Fields[i]
+		if f.IsCommon {
+			continue
+		}
+		var key []byte
+		if len(s.jsonOps) > 0 {
+			key = append(key, ',')
+		}
+		key = append(appendJSONString(key, f.Name), ':')
+		o := jsonOp{key: string(key), idx: int32(i)}
+		switch {
+		case s.special == specialKernelStack && f.Name == "caller":
+			o.kind = jsonStack
+		case f.Kind == KindScalar:
+			o.kind, o.off, o.size, o.signed = jsonScalar, f.Offset, f.Size, f.Signed
+		}
+		s.jsonOps = append(s.jsonOps, o)
 	}
+	s.jsonFields = len(s.Fields)
 }
+
+// jsonOp is how AppendJSON writes one non-common field: its key (with the
+// comma before it) and, for scalars, where to read it.
+type jsonOp struct {
+	key    string
+	idx    int32
+	kind   uint8
+	signed bool
+	off    int
+	size   int
+}
+
+const (
+	jsonOther = iota
+	jsonScalar
+	jsonStack
+)
 
 // FieldIndex returns the index of the named field in Fields, or -1. Resolve
 // names once per schema and use the index per record.

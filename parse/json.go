@@ -101,16 +101,35 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 		return append(dst, "}\n"...)
 	}
 	dst = append(dst, `,"event":"`...)
-	keys := s.jsonKeys
-	if len(keys) != len(s.Fields) || s.jsonEvent == "" {
-		keys = nil // a schema not built by ParseFormat
-		dst = appendJSONStringBody(dst, s.System)
-		dst = append(dst, ':')
-		dst = appendJSONStringBody(dst, s.Name)
-		dst = append(dst, `","fields":{`...)
-	} else {
+	if s.jsonEvent != "" && s.jsonFields == len(s.Fields) {
 		dst = append(dst, s.jsonEvent...)
+		for k := range s.jsonOps {
+			o := &s.jsonOps[k]
+			dst = append(dst, o.key...)
+			switch o.kind {
+			case jsonScalar:
+				v, ok := rec.readUint(o.off, o.size)
+				switch {
+				case !ok:
+					dst = append(dst, "null"...)
+				case o.signed:
+					dst = appendDecInt(dst, signExtend(v, o.size))
+				default:
+					dst = appendDec(dst, v)
+				}
+			case jsonStack:
+				dst = appendJSONStack(dst, rec, &s.Fields[o.idx])
+			default:
+				dst = appendJSONField(dst, rec, &s.Fields[o.idx])
+			}
+		}
+		return append(dst, "}}\n"...)
 	}
+	// A schema not built by ParseFormat.
+	dst = appendJSONStringBody(dst, s.System)
+	dst = append(dst, ':')
+	dst = appendJSONStringBody(dst, s.Name)
+	dst = append(dst, `","fields":{`...)
 	first := true
 	for i := range s.Fields {
 		f := &s.Fields[i]
@@ -121,12 +140,8 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		if keys != nil {
-			dst = append(dst, keys[i]...)
-		} else {
-			dst = appendJSONString(dst, f.Name)
-			dst = append(dst, ':')
-		}
+		dst = appendJSONString(dst, f.Name)
+		dst = append(dst, ':')
 		if s.special == specialKernelStack && f.Name == "caller" {
 			dst = appendJSONStack(dst, rec, f)
 			continue

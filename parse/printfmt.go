@@ -19,6 +19,7 @@ package parse
 // kernel prints only as far as those names do not matter.
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 )
@@ -1281,6 +1282,7 @@ func (op *printArg) classify(longSize int) {
 type printer struct {
 	ops        []printArg
 	fops       []fastOp // ops as appendBody runs them
+	schema     *Schema  // the schema compiled for
 	longSize   int
 	unresolved []string // identifiers the format left unresolved (read as 0)
 }
@@ -1324,7 +1326,7 @@ func compilePrint(s *Schema) (*printer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := &printer{longSize: ls, unresolved: p.unresolved}
+	pr := &printer{longSize: ls, unresolved: p.unresolved, schema: s}
 	ai := 0
 	take := func() (*node, error) {
 		if ai >= len(args) {
@@ -1378,6 +1380,9 @@ func compilePrint(s *Schema) (*printer, error) {
 			if len(casts) == 1 {
 				f.t2 = casts[0]
 			}
+			if a.field < len(s.acc) {
+				f.acc = s.acc[a.field]
+			}
 		}
 	}
 	return pr, nil
@@ -1391,15 +1396,35 @@ type fastOp struct {
 	direct bool  // arg is REC->field or (type)REC->field: read field, normalize to t1 then t2
 	t1, t2 ctype
 	field  int32
+	acc    access // the field's access in the schema compiled for
 	lit    string // fastLit
 	arg    *node
 	op     *printArg
 }
 
 // intArg evaluates the op's integer argument.
-func (f *fastOp) intArg(rec *Record) uint64 {
+func (f *fastOp) intArg(p *printer, rec *Record) uint64 {
 	if f.direct {
-		u, _ := rec.UintOK(int(f.field))
+		var u uint64
+		if rec.Schema == p.schema && !rec.bigEndian {
+			// The record is of the schema compiled for: read the field
+			// as UintOK would, without looking its access up.
+			off, size := int(f.acc.off), int(f.acc.size)
+			if d := rec.Data; off+size <= len(d) {
+				switch size {
+				case 4:
+					u = uint64(binary.LittleEndian.Uint32(d[off:]))
+				case 8:
+					u = binary.LittleEndian.Uint64(d[off:])
+				case 2:
+					u = uint64(binary.LittleEndian.Uint16(d[off:]))
+				case 1:
+					u = uint64(d[off])
+				}
+			}
+		} else {
+			u, _ = rec.UintOK(int(f.field))
+		}
 		return f.t2.norm(f.t1.norm(u))
 	}
 	return evalInt(f.arg, rec)
@@ -1417,23 +1442,23 @@ func (p *printer) appendBody(dst []byte, rec *Record, d *Decoder) []byte {
 			continue
 		case fastDec:
 			size := int(f.size)
-			dst = appendDecInt(dst, signExtend(truncBits(f.intArg(rec), size), size))
+			dst = appendDecInt(dst, signExtend(truncBits(f.intArg(p, rec), size), size))
 			continue
 		case fastUns:
-			dst = appendDec(dst, truncBits(f.intArg(rec), int(f.size)))
+			dst = appendDec(dst, truncBits(f.intArg(p, rec), int(f.size)))
 			continue
 		case fastHex:
-			dst = appendHexU(dst, truncBits(f.intArg(rec), int(f.size)))
+			dst = appendHexU(dst, truncBits(f.intArg(p, rec), int(f.size)))
 			continue
 		case fastInt:
-			dst = appendIntVerb(dst, f.intArg(rec), f.op.piece.fmtSpec, p.longSize)
+			dst = appendIntVerb(dst, f.intArg(p, rec), f.op.piece.fmtSpec, p.longSize)
 			continue
 		case fastSym:
 			var syms *Symbols
 			if d != nil {
 				syms = d.Symbols
 			}
-			v := f.intArg(rec)
+			v := f.intArg(p, rec)
 			if p.longSize == 4 {
 				v &= 0xffffffff
 			}
@@ -1444,7 +1469,7 @@ func (p *printer) appendBody(dst []byte, rec *Record, d *Decoder) []byte {
 			if d != nil {
 				syms = d.Symbols
 			}
-			dst = appendPtr(dst, f.intArg(rec), f.op.piece.fmtSpec, p.longSize, syms)
+			dst = appendPtr(dst, f.intArg(p, rec), f.op.piece.fmtSpec, p.longSize, syms)
 			continue
 		case fastStr:
 			b, _ := rec.Bytes(f.arg.field)
