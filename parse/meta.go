@@ -156,8 +156,35 @@ func ParseSavedCmdlines(b []byte) *Comms {
 type commSlot struct {
 	pid  int32
 	used bool
-	comm string
+	// head is the text prefix's "%16s-%-7d" for this pid and comm, when
+	// both fit those widths (hasHead).
+	hasHead bool
+	head    [commHeadLen]byte
+	comm    string
 }
+
+const commHeadLen = 16 + 1 + 7
+
+// makeCommHead formats "%16s-%-7d" into h if comm and pid fit.
+func makeCommHead(h *[commHeadLen]byte, pid int, comm string) bool {
+	if len(comm) > 16 || pid < 0 || pid >= 10000000 {
+		return false
+	}
+	for i := range h {
+		h[i] = ' '
+	}
+	copy(h[16-len(comm):], comm)
+	h[16] = '-'
+	l := decLen(uint64(pid))
+	putDigits(h[17:17+l], uint64(pid))
+	return true
+}
+
+// idleHead is the head of pid 0.
+var idleHead = func() (h [commHeadLen]byte) {
+	makeCommHead(&h, 0, "<idle>")
+	return h
+}()
 
 func commHash(pid int32) uint { return uint(uint32(pid) * 0x9e3779b1) }
 
@@ -179,7 +206,26 @@ func (c *Comms) put(pid int32, comm string) {
 		e := &c.tab[i]
 		if !e.used || e.pid == pid {
 			*e = commSlot{pid: pid, used: true, comm: comm}
+			e.hasHead = makeCommHead(&e.head, int(pid), comm)
 			return
+		}
+	}
+}
+
+// slot returns the table entry of pid, or nil.
+func (c *Comms) slot(pid int32) *commSlot {
+	t := c.tab
+	if len(t) == 0 {
+		return nil
+	}
+	mask := uint(len(t) - 1)
+	for i := commHash(pid) & mask; ; i = (i + 1) & mask {
+		e := &t[i&mask]
+		if !e.used {
+			return nil
+		}
+		if e.pid == pid {
+			return e
 		}
 	}
 }

@@ -110,13 +110,14 @@ func (it *PageIter) Next(rec *Record) (bool, error) {
 		return true, nil
 	}
 	// The common case first: a small data record of a little-endian page.
-	if p := it.pos; !it.done && !it.bigEndian && p >= 0 && p+4 <= it.end && it.end <= len(it.page) {
-		w := binary.LittleEndian.Uint32(it.page[p:])
+	if page, p := it.page, it.pos; !it.done && !it.bigEndian && uint(it.end) <= uint(len(page)) && uint(p)+4 <= uint(it.end) {
+		page = page[:it.end]
+		w := binary.LittleEndian.Uint32(page[p:])
 		if typeLen := w & 0x1f; typeLen-1 < maxDataType {
-			if end := p + 4 + int(typeLen)*4; end <= it.end {
+			if end := p + 4 + int(typeLen)*4; end <= len(page) {
 				it.pos = end
 				it.ts += uint64(w >> 5)
-				data := it.page[p+4 : end]
+				data := page[p+4 : end]
 				d := it.dec
 				typ := int(binary.LittleEndian.Uint16(data))
 				var sc *Schema

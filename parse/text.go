@@ -162,13 +162,26 @@ const contextMax = 1 + 7 + 2 + 3 + 2 + 5 + 1 + 20 + 1 + 6 + 2
 
 func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	pid, flags, pc := commonFields(rec)
-	comm, _ := d.commFor(pid)
 	cpu := rec.CPU
 	if uint(pid) >= 10000000 || uint(cpu) >= 1000 || d.latStyle >= latNoMigrate || !d.nsClock {
+		comm, _ := d.commFor(pid)
 		return d.appendContextSlow(dst, rec, pid, flags, pc, comm)
 	}
 	// The common case, written in place: "%16s-%-7d [%03d] " then the
-	// latency columns and " %5lu.%06lu: ".
+	// latency columns and " %5lu.%06lu: ". The saved comms carry their
+	// "%16s-%-7d" ready made.
+	var head *[commHeadLen]byte
+	comm := ""
+	if pid == 0 {
+		head = &idleHead
+	} else if c := d.Comms; c != nil {
+		if e := c.slot(int32(pid)); e != nil && e.hasHead {
+			head = &e.head
+		}
+	}
+	if head == nil {
+		comm, _ = d.commFor(pid)
+	}
 	n := len(dst)
 	need := max(16, len(comm)) + contextMax
 	if cap(dst)-n < need {
@@ -176,17 +189,22 @@ func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	}
 	b := dst[n : n+need]
 	i := 0
-	if len(comm) < 16 {
-		i = 16 - len(comm)
-		copy(b[:16], "                ")
+	if head != nil {
+		copy(b[:commHeadLen], head[:])
+		i = commHeadLen
+	} else {
+		if len(comm) < 16 {
+			i = 16 - len(comm)
+			copy(b[:16], "                ")
+		}
+		i += copy(b[i:], comm)
+		b[i] = '-'
+		i++
+		copy(b[i:i+8], "        ")
+		l := decLen(uint64(pid))
+		putDigits(b[i:i+l], uint64(pid))
+		i += max(l, 7)
 	}
-	i += copy(b[i:], comm)
-	b[i] = '-'
-	i++
-	copy(b[i:i+8], "        ")
-	l := decLen(uint64(pid))
-	putDigits(b[i:i+l], uint64(pid))
-	i += max(l, 7)
 	c := uint32(cpu)
 	lat := &latTab[d.latStyle][flags]
 	b = b[i:]
@@ -211,7 +229,7 @@ func (d *Decoder) appendContext(dst []byte, rec *Record) []byte {
 	frac := uint32(us - secs*1000000)
 	b = dst[n+i : n+need]
 	k := 0
-	l = decLen(secs)
+	l := decLen(secs)
 	if l < 5 {
 		copy(b[:4], "    ")
 		k = 5 - l
