@@ -61,8 +61,10 @@ type Schema struct {
 
 	acc      []access // per field: where its integer value lies, for Int/Uint
 	longSize int
-	printer  *printer // compiled print fmt, built on first use
-	special  specialKind
+	printer  *printer
+	// probeRest is the compiled argument part of a probe event's print fmt.
+	probeRest *printer // compiled print fmt, built on first use
+	special   specialKind
 	// stdCommon: common_flags, common_preempt_count and a signed
 	// common_pid lie at bytes 2, 3 and 4..7, as on every kernel since
 	// 2.6.32, so the text prefix reads them without the accessors.
@@ -284,6 +286,12 @@ func makeField(h headerField, longSize int) (Field, error) {
 		if f.Kind != KindDynOld && h.size != 4 {
 			return f, errorString("dynamic field " + f.Name + " has size " + strconv.Itoa(h.size) + ", want 4")
 		}
+	case hasArr && arr == "" && h.size > 0 && typeSize(base, longSize) > 0 && h.size%typeSize(base, longSize) == 0:
+		// Probe events declare fixed arrays without a bound ("u8 g[]; size:3").
+		f.Kind = KindArray
+		f.ElemSize = typeSize(base, longSize)
+		f.Count = h.size / f.ElemSize
+		f.IsString = isCharType(base)
 	case hasArr && (arr == "" || h.size == 0):
 		f.Kind = KindFlex
 		f.ElemSize = typeSize(base, longSize)

@@ -26,6 +26,8 @@ const (
 	specialRawData                 // ftrace:raw_data (trace_marker_raw)
 	specialSysEnter                // syscalls:sys_enter_*
 	specialSysExit                 // syscalls:sys_exit_*
+	specialProbe                   // kprobe or uprobe (by fields: __probe_ip)
+	specialRetProbe                // kretprobe or uretprobe (__probe_func, __probe_ret_ip)
 )
 
 // dedicated reports whether the kind replaces the print fmt.
@@ -62,13 +64,15 @@ func specialFor(s *Schema) specialKind {
 			return specialSysExit
 		}
 	}
-	return specialNone
+	return probeKind(s)
 }
 
 // appendSpecial appends the body of an event with a dedicated printer,
 // newline included.
 func (d *Decoder) appendSpecial(dst []byte, rec *Record, s *Schema) []byte {
 	switch s.special {
+	case specialProbe, specialRetProbe:
+		return d.appendProbe(dst, rec, s)
 	case specialFunction:
 		// trace_fn_trace: ip, then " <-parent" when print-parent is on (the
 		// default) and parent_ip is not 0.
