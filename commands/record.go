@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/tracer-dev/tracer/parse"
 	"github.com/tracer-dev/tracer/parse/tracedat"
@@ -345,14 +346,16 @@ func ExecHeld(args []string) int {
 	return 127
 }
 
-// recordToFile is record -o: the session's pages go from each CPU's
-// trace_pipe_raw into a temporary file per CPU (splice, no decoding), and
-// at the end into FILE as a trace.dat (v6, which every trace-cmd reads)
-// with the metadata needed to decode it elsewhere.
+// recordToFile is record -o: the file is written as the recording goes
+// (tracedat.StreamWriter): the metadata first, then each CPU's pages from
+// trace_pipe_raw spliced straight into chunks of the file (no decoding),
+// and at the end the final options that make it a finished v7 trace.dat
+// that trace-cmd reads. A recording cut short (kill -9, full disk) leaves a
+// file whose complete pages tracer report still reads.
 func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs chan os.Signal) (err error) {
 	name := c.String("output")
 	errw := c.App.ErrWriter
-	flags := os.O_WRONLY | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	flags := os.O_RDWR | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 	if c.Bool("force") {
 		flags |= os.O_TRUNC
 	} else {
@@ -368,21 +371,20 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		}
 		return err
 	}
-	complete := false
+	started := false // pages may be in the file: keep it whatever happens
 	defer func() {
 		out.Close()
-		if !complete && err != nil {
-			os.Remove(name) // nothing useful in it yet
+		if !started && err != nil {
+			os.Remove(name) // nothing useful in it
 		}
 	}()
-	dir := filepath.Dir(name)
 
 	type cpuRec struct {
 		r    *tracefs.RawRecorder
-		tmp  *os.File
 		done chan error
 	}
 	var recs []*cpuRec
+	var sw *tracedat.StreamWriter
 	closed := false
 	closeAll := func() { // before the instance can be removed
 		if closed {
@@ -391,11 +393,12 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		closed = true
 		for _, r := range recs {
 			r.r.Close()
-			r.tmp.Close()
 		}
 	}
 	defer closeAll()
 	var offline []int
+	fa := &fileAlloc{f: out}
+	subbuf := 1
 	start := time.Now()
 	openErr := s.OpenRaw(func(inst *tracefs.Instance) (err error) {
 		defer func() {
@@ -404,28 +407,32 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 				recs = nil
 			}
 		}()
+		meta, err := s.RawMeta()
+		if err != nil {
+			return err
+		}
+		subbuf = meta.SubbufSize
+		sw, err = tracedat.NewStreamWriter(out, traceDatMeta(meta), fa.alloc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 		cpus, err := inst.FS().OnlineCPUs()
 		if err != nil {
 			return err
 		}
 		for _, cpu := range cpus {
-			tmp, err := os.CreateTemp(dir, ".tracer-rec-*")
-			if err != nil {
-				return fmt.Errorf("temporary file for cpu%d: %w", cpu, err)
-			}
-			os.Remove(tmp.Name()) // unlinked: nothing is left behind on any exit
-			r, err := inst.NewRawRecorder(cpu, tmp)
+			r, err := inst.NewRawRecorder(cpu, out)
 			if errors.Is(err, tracefs.ErrCPUOffline) {
-				tmp.Close()
 				offline = append(offline, cpu)
 				continue
 			}
 			if err != nil {
-				tmp.Close()
 				return err
 			}
-			recs = append(recs, &cpuRec{r: r, tmp: tmp, done: make(chan error, 1)})
+			r.SetSink(sw)
+			recs = append(recs, &cpuRec{r: r, done: make(chan error, 1)})
 		}
+		started = true
 		for _, cr := range recs {
 			go func(cr *cpuRec) { cr.done <- cr.r.Run() }(cr)
 		}
@@ -476,18 +483,11 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		}
 		return n
 	}
-	written := func() int64 {
-		var n int64
-		for _, r := range recs {
-			n += r.r.Bytes()
-		}
-		return n
-	}
+	written := func() int64 { return sw.Bytes() }
 	tty := isTerminal(errw)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var recErr error
-	running := len(recs)
 	doneAny := make(chan error, len(recs))
 	for _, r := range recs {
 		go func(r *cpuRec) { e := <-r.done; r.done <- e; doneAny <- e }(r)
@@ -498,7 +498,6 @@ wait:
 		case <-stop:
 			break wait
 		case e := <-doneAny: // a recorder failed early (disk full...)
-			running--
 			if e != nil {
 				recErr = e
 				break wait
@@ -510,7 +509,6 @@ wait:
 			}
 		}
 	}
-	_ = running
 	s.Stop() // tracing off: the drain below ends
 	for _, r := range recs {
 		r.r.Stop()
@@ -523,30 +521,75 @@ wait:
 	if tty {
 		fmt.Fprint(errw, "\r\033[K")
 	}
-	meta, err := s.RawMeta()
-	if err != nil {
-		return err
-	}
 	var stats []string
-	var inputs []tracedat.CPUInput
-	var pages int64
 	for _, r := range recs {
 		if txt, err := inst.StatsText(r.r.CPU()); err == nil {
 			stats = append(stats, fmt.Sprintf("CPU: %d\n%s", r.r.CPU(), txt))
 		}
-		size := r.r.Bytes()
-		if _, err := r.tmp.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		inputs = append(inputs, tracedat.CPUInput{CPU: r.r.CPU(), Size: size, R: r.tmp})
-		pages += size / int64(meta.SubbufSize)
 	}
+	var cmdlines []byte
+	if m, err := s.RawMeta(); err == nil {
+		cmdlines = m.Cmdlines
+	}
+	nLost := lost()
+	closeAll()
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(errw, "tracer: cleanup: %v (run tracer reset)\n", err)
+	}
+	for _, h := range sw.Holes() { // give unused chunk tails back
+		fa.punch(h[0], h[1])
+	}
+	finErr := sw.Finish(cmdlines, stats)
+	if finErr == nil && sw.Scattered() {
+		if err := compactFile(sw, out, name); err != nil {
+			fmt.Fprintf(errw, "tracer: %s is complete for tracer report, but could not be rewritten in the layout trace-cmd reads: %v\n", name, err)
+		}
+	}
+	if finErr == nil {
+		finErr = out.Close()
+	}
+	pages := written() / int64(subbuf)
+	if finErr != nil {
+		finErr = fmt.Errorf("finishing %s: %w", name, finErr)
+		if recErr == nil {
+			recErr = finErr
+		} else {
+			fmt.Fprintf(errw, "tracer: %v\n", finErr)
+		}
+	} else if recErr == nil {
+		fmt.Fprintf(errw, "tracer: wrote %s: %d pages (%s) from %d CPUs in %s, %d events lost\n",
+			name, pages, humanBytes(written()), len(recs), time.Since(start).Round(time.Millisecond), nLost)
+	}
+	if len(offline) > 0 {
+		fmt.Fprintf(errw, "tracer: cpus offline, not traced: %v\n", offline)
+	}
+	if recErr != nil {
+		what := "recording stopped early"
+		if errors.Is(recErr, syscall.ENOSPC) {
+			what = "disk full (no space left on the device of " + name + ")"
+		}
+		state := "finished"
+		if finErr != nil {
+			state = "not finished; tracer report still reads it"
+		}
+		return fmt.Errorf("%s: %w; the %d complete pages (%s) recorded before it are in %s (%s)", what, recErr, pages, humanBytes(written()), name, state)
+	}
+	if child != nil {
+		if code := child.exitCode(); code != 0 {
+			return &exitError{code: code}
+		}
+	}
+	return nil
+}
+
+// traceDatMeta is the trace.dat metadata of a session's RawMeta.
+func traceDatMeta(meta *tracefs.RawMeta) *tracedat.Meta {
 	tm := &tracedat.Meta{
 		BigEndian: meta.BigEndian, LongSize: strconv.IntSize / 8, PageSize: meta.SubbufSize,
 		HeaderPage: meta.HeaderPage, HeaderEvent: meta.HeaderEvent,
 		Kallsyms: meta.Kallsyms, Printk: meta.Printk, Cmdlines: meta.Cmdlines,
 		TraceClock: meta.TraceClock, Uname: meta.Uname, Version: "tracer " + Version,
-		CPUStats: stats, CPUCount: meta.NumCPUs,
+		CPUCount: meta.NumCPUs,
 	}
 	for _, sys := range meta.Systems {
 		if sys == "ftrace" {
@@ -555,32 +598,57 @@ wait:
 		}
 		tm.Systems = append(tm.Systems, tracedat.System{Name: sys, Formats: meta.Formats[sys]})
 	}
-	if err := tracedat.Write(out, tm, inputs, tracedat.WriteOptions{Version: 6}); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
+	return tm
+}
+
+// compactFile replaces name (out, finished) by a copy in which each CPU's
+// pages are contiguous, as trace-cmd wants them. The copy is made next to
+// it and renamed over it: until then, name stays a complete file.
+func compactFile(sw *tracedat.StreamWriter, out *os.File, name string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tracer-*")
+	if err != nil {
+		return err
 	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	complete = true
-	nLost := lost()
-	fmt.Fprintf(errw, "tracer: wrote %s: %d pages (%s) from %d CPUs in %s, %d events lost\n",
-		name, pages, humanBytes(written()), len(recs), time.Since(start).Round(time.Millisecond), nLost)
-	if len(offline) > 0 {
-		fmt.Fprintf(errw, "tracer: cpus offline, not traced: %v\n", offline)
-	}
-	closeAll()
-	if err := s.Close(); err != nil {
-		fmt.Fprintf(errw, "tracer: cleanup: %v (run tracer reset)\n", err)
-	}
-	if recErr != nil {
-		return fmt.Errorf("recording stopped early: %w (the pages before it are in %s)", recErr, name)
-	}
-	if child != nil {
-		if code := child.exitCode(); code != 0 {
-			return &exitError{code: code}
+	defer tmp.Close()
+	if err := tmp.Chmod(0o600); err == nil {
+		err = sw.Compact(out, tmp)
+		if err == nil {
+			err = tmp.Close()
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), name)
+		}
+		if err == nil {
+			return nil
 		}
 	}
-	return nil
+	os.Remove(tmp.Name())
+	return err
+}
+
+// fileAlloc allocates file space ahead (fallocate), so that a full disk
+// shows when a chunk is reserved, before any page of it is written.
+type fileAlloc struct {
+	f   *os.File
+	off bool // fallocate not supported here
+}
+
+func (a *fileAlloc) alloc(off, n int64) error {
+	if a.off {
+		return nil
+	}
+	err := unix.Fallocate(int(a.f.Fd()), 0, off, n)
+	if err == unix.EOPNOTSUPP || err == unix.ENOSYS {
+		a.off = true
+		return nil
+	}
+	return err
+}
+
+func (a *fileAlloc) punch(off, n int64) {
+	if !a.off {
+		unix.Fallocate(int(a.f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+	}
 }
 
 func humanBytes(n int64) string {

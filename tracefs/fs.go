@@ -65,7 +65,7 @@ func Open() (*FS, error) {
 		}
 		fs := NewFS(defaultMount)
 		fs.Mounted = true
-		fs.Notice = "tracer: tracefs was not mounted; mounted it at " + defaultMount
+		fs.Notice = "tracefs was not mounted; mounted it at " + defaultMount
 		return fs, nil
 	}
 	fs := NewFS(root)

@@ -295,6 +295,9 @@ func identOK(s string) bool {
 // checkProbeName checks a group or event name of a dynamic event: the
 // kernel takes [A-Za-z_][A-Za-z0-9_]* up to MAX_EVENT_NAME_LEN (64).
 func checkProbeName(what, s string) error {
+	if len(s) > 64 && !identOK(s) { // do not echo a huge name back
+		return fmt.Errorf("%w: %s name is %d bytes long (use letters, digits and '_', at most 64, not starting with a digit)", ErrInvalidName, what, len(s))
+	}
 	if !identOK(s) {
 		return fmt.Errorf("%w: %s name %q (use letters, digits and '_', at most 64, not starting with a digit)", ErrInvalidName, what, s)
 	}

@@ -26,6 +26,8 @@ type RawRecorder struct {
 	pr, pw int // the pipe between the two splices
 	dst    *os.File
 
+	sink PageSink
+
 	stopping atomic.Bool
 	bytes    atomic.Int64
 	splice   bool
@@ -67,6 +69,20 @@ func (in *Instance) NewRawRecorder(cpu int, dst *os.File) (*RawRecorder, error) 
 	r.buf = make([]byte, subbuf)
 	return r, nil
 }
+
+// PageSink hands out the places in a file where a CPU's pages go, for a
+// file written as it is recorded (a streamed trace.dat). Space returns the
+// offset of cpu's next page and how many bytes fit there (whole pages);
+// Advance says n bytes were written there.
+type PageSink interface {
+	Space(cpu int) (off, n int64, err error)
+	Advance(cpu int, n int64)
+}
+
+// SetSink makes the recorder write its pages where sink says (with
+// positioned writes into dst) instead of at dst's current offset. Call it
+// before Run.
+func (r *RawRecorder) SetSink(sink PageSink) { r.sink = sink }
 
 // CPU is the CPU this recorder copies.
 func (r *RawRecorder) CPU() int { return r.cpu }
@@ -142,7 +158,24 @@ func (r *RawRecorder) moveOnce() (bool, error) {
 		return false, fmt.Errorf("recording cpu%d: splice: %w", r.cpu, err)
 	}
 	for left := n; left > 0; {
-		m, err := unix.Splice(r.pr, nil, int(r.dst.Fd()), nil, int(left), unix.SPLICE_F_MOVE)
+		var m int
+		var err error
+		if r.sink != nil {
+			off, room, serr := r.sink.Space(r.cpu)
+			if serr != nil {
+				return false, fmt.Errorf("recording cpu%d: %w", r.cpu, serr)
+			}
+			var m64 int64
+			m64, err = unix.Splice(r.pr, nil, int(r.dst.Fd()), &off, int(min(int64(left), room)), unix.SPLICE_F_MOVE)
+			m = int(m64)
+			if m > 0 {
+				r.sink.Advance(r.cpu, int64(m))
+			}
+		} else {
+			var m64 int64
+			m64, err = unix.Splice(r.pr, nil, int(r.dst.Fd()), nil, int(left), unix.SPLICE_F_MOVE)
+			m = int(m64)
+		}
 		if err == unix.EINTR {
 			continue
 		}
@@ -152,8 +185,8 @@ func (r *RawRecorder) moveOnce() (bool, error) {
 		if m == 0 {
 			return false, fmt.Errorf("recording cpu%d: writing: short splice", r.cpu)
 		}
-		left -= m
-		r.bytes.Add(m)
+		left -= int64(m)
+		r.bytes.Add(int64(m))
 	}
 	return true, nil
 }
@@ -186,7 +219,16 @@ func (r *RawRecorder) drain() error {
 			continue
 		}
 		clear(r.buf[n:])
-		if _, err := r.dst.Write(r.buf); err != nil {
+		if r.sink != nil {
+			off, _, err := r.sink.Space(r.cpu)
+			if err != nil {
+				return fmt.Errorf("recording cpu%d: %w", r.cpu, err)
+			}
+			if _, err := r.dst.WriteAt(r.buf, off); err != nil {
+				return fmt.Errorf("recording cpu%d: writing: %w", r.cpu, err)
+			}
+			r.sink.Advance(r.cpu, int64(len(r.buf)))
+		} else if _, err := r.dst.Write(r.buf); err != nil {
 			return fmt.Errorf("recording cpu%d: writing: %w", r.cpu, err)
 		}
 		r.bytes.Add(int64(len(r.buf)))

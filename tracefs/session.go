@@ -617,6 +617,10 @@ func (s *Session) closeReaders() {
 // Close stops tracing and removes the session's instance. It is safe to
 // call more than once and from a signal handler's goroutine; call it on
 // every exit path (defer it right after Open).
+//
+// Test hook: with TRACER_CHAOS_SKIP_CLEANUP=1 in the environment, Close
+// leaves the instance and probes in place, so that scripts/chaos can prove
+// it detects a broken cleanup. Never set it otherwise.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.Stop()
@@ -643,6 +647,9 @@ func (s *Session) Close() error {
 			close(stop)
 		} else {
 			s.closeReaders()
+		}
+		if os.Getenv("TRACER_CHAOS_SKIP_CLEANUP") == "1" {
+			return // test hook for scripts/chaos: a broken cleanup it must catch
 		}
 		if s.inst != nil {
 			s.closeErr = s.inst.Remove()

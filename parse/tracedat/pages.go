@@ -95,18 +95,31 @@ func (f *File) DataBuffer() *Buffer {
 // complete pages and then an error saying where the data stops.
 func (f *File) Streams(d *parse.Decoder, b *Buffer) []*parse.PageStream {
 	var out []*parse.PageStream
+	ps := f.SubbufSize(b)
+	if b.compressed {
+		for _, c := range b.CPUs {
+			if c.Size == 0 {
+				continue
+			}
+			out = append(out, &parse.PageStream{Dec: d, CPU: c.CPU, NextPage: f.chunkPages(c, ps, b.Name)})
+		}
+		return out
+	}
+	// A CPU may have several entries (streamed files list one per chunk):
+	// they are its pages in order, read as one stream.
+	var order []int
+	segs := map[int][]CPUData{}
 	for _, c := range b.CPUs {
 		if c.Size == 0 {
 			continue
 		}
-		ps := f.SubbufSize(b)
-		var next func() ([]byte, error)
-		if b.compressed {
-			next = f.chunkPages(c, ps, b.Name)
-		} else {
-			next = f.plainPages(c, ps, b.Name)
+		if _, ok := segs[c.CPU]; !ok {
+			order = append(order, c.CPU)
 		}
-		out = append(out, &parse.PageStream{Dec: d, CPU: c.CPU, NextPage: next})
+		segs[c.CPU] = append(segs[c.CPU], c)
+	}
+	for _, cpu := range order {
+		out = append(out, &parse.PageStream{Dec: d, CPU: cpu, NextPage: f.plainPages(segs[cpu], ps, b.Name)})
 	}
 	return out
 }
@@ -118,38 +131,67 @@ func where(buf string, cpu int) string {
 	return fmt.Sprintf("buffer %s cpu%d", buf, cpu)
 }
 
-// plainPages reads uncompressed pages one at a time into one reused buffer.
-func (f *File) plainPages(c CPUData, ps int, buf string) func() ([]byte, error) {
-	page := make([]byte, ps)
-	pos, end := c.Offset, c.Offset+c.Size
-	short := end > f.size
-	if short {
-		end = f.size
+// readPages is how many pages plainPages reads at once.
+const readPages = 64
+
+// plainPages reads uncompressed pages of one CPU (one or more segments of
+// the file, in order), readPages at a time, into one reused buffer.
+func (f *File) plainPages(segs []CPUData, ps int, buf string) func() ([]byte, error) {
+	var block []byte
+	var c CPUData
+	var pos, end int64
+	short, failed := false, false
+	next := func() bool {
+		if len(segs) == 0 {
+			return false
+		}
+		c, segs = segs[0], segs[1:]
+		pos, end = c.Offset, c.Offset+c.Size
+		short = end > f.size
+		if short {
+			end = f.size
+		}
+		return true
 	}
-	failed := false
+	next()
+	var have []byte // read, not yet returned
 	return func() ([]byte, error) {
 		if failed {
 			return nil, io.EOF
 		}
-		n := int64(ps)
-		if end-pos < n {
-			n = end - pos
-		}
-		if n <= 0 || pos < 0 {
-			if short {
-				failed = true
-				return nil, ferr(parse.ErrTruncated, pos, "%s: data of %d bytes at %d runs past the end of the file (%d bytes): the file is truncated",
-					where(buf, c.CPU), c.Size, c.Offset, f.size)
+		if len(have) == 0 {
+			for end-pos <= 0 || pos < 0 {
+				if short {
+					failed = true
+					return nil, ferr(parse.ErrTruncated, pos, "%s: data of %d bytes at %d runs past the end of the file (%d bytes): the file is truncated",
+						where(buf, c.CPU), c.Size, c.Offset, f.size)
+				}
+				if !next() {
+					return nil, io.EOF
+				}
 			}
-			return nil, io.EOF
+			if block == nil {
+				block = make([]byte, ps*readPages)
+			}
+			n := min(end-pos, int64(len(block)))
+			m, err := f.r.ReadAt(block[:n], pos)
+			if int64(m) < n {
+				// Keep the whole pages that were read; the error comes after.
+				n = int64(m) / int64(ps) * int64(ps)
+				if n == 0 {
+					failed = true
+					return nil, ferr(parse.ErrTruncated, pos, "%s: reading page: %v", where(buf, c.CPU), err)
+				}
+				end = pos + n
+				short = true
+			}
+			pos += n
+			have = block[:n]
 		}
-		m, err := f.r.ReadAt(page[:n], pos)
-		if int64(m) < n {
-			failed = true
-			return nil, ferr(parse.ErrTruncated, pos, "%s: reading page: %v", where(buf, c.CPU), err)
-		}
-		pos += n
-		return page[:n], nil
+		n := min(ps, len(have))
+		p := have[:n]
+		have = have[n:]
+		return p, nil
 	}
 }
 

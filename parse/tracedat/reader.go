@@ -119,12 +119,16 @@ type File struct {
 	Buffers    []*Buffer
 	// Notes are things a person should know: options skipped, oddities.
 	Notes []string
+	// Unfinished: the file is a recording that was never finished (killed,
+	// disk full); its pages were found by scanning (see stream.go).
+	Unfinished bool
 
 	r           io.ReaderAt
 	size        int64
 	order       binary.ByteOrder
 	dec         decompressor
 	nextOptions int64
+	lastSecEnd  int64
 	sections    []sectionRef
 }
 

@@ -198,7 +198,7 @@ func metaOf(t testing.TB, f *File) (*Meta, []CPUInput) {
 			continue
 		}
 		var data []byte
-		next := f.plainPages(c, f.SubbufSize(buf), buf.Name)
+		next := f.plainPages([]CPUData{c}, f.SubbufSize(buf), buf.Name)
 		if buf.compressed {
 			next = f.chunkPages(c, f.SubbufSize(buf), buf.Name)
 		}

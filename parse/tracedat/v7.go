@@ -86,6 +86,7 @@ func (f *File) section(off int64, want uint16, what string) (*cursor, error) {
 		return nil, ferr(parse.ErrTruncated, off, "%s: section of %d bytes runs past the end of the file (%d left)", what, size, f.size-c.off)
 	}
 	body := &cursor{r: f.r, off: c.off, end: c.off + int64(size), order: f.order, what: what}
+	f.lastSecEnd = body.end
 	if flags&secCompressed == 0 {
 		return body, nil
 	}
@@ -148,6 +149,7 @@ func (f *File) readV7(c *cursor) error {
 		}
 		next = uint64(f.nextOptions)
 	}
+	optEnd := f.lastSecEnd
 	for _, s := range f.sections {
 		var read func(*cursor) error
 		what := ""
@@ -175,6 +177,9 @@ func (f *File) readV7(c *cursor) error {
 	}
 	if f.HeaderPage == nil {
 		return ferr(parse.ErrCorrupt, 0, "no header info section")
+	}
+	if !f.hasPageBuffer() {
+		f.recover(optEnd)
 	}
 	for _, b := range f.Buffers {
 		if b.Latency || len(b.CPUs) == 0 {
