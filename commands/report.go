@@ -85,6 +85,12 @@ func runReport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if st.Size() == 0 && st.Mode().IsRegular() {
+		// What a record -o killed before its header leaves: nothing was
+		// recorded, so nothing is lost; say so rather than call it damaged.
+		fmt.Fprintf(c.App.ErrWriter, "tracer: %s is empty: the recording stopped before it wrote anything; no events\n", name)
+		return nil
+	}
 	file, err := tracedat.Open(fh, st.Size())
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
