@@ -228,3 +228,16 @@ func TestReportTraceCmdFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestReportEmptyFile: what a record -o killed before its header leaves is
+// reported as "no events" with a message, not as damage.
+func TestReportEmptyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "empty.dat")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run("report", "-i", p)
+	if code != 0 || out != "" || !strings.Contains(errs, "is empty") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
