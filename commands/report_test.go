@@ -177,7 +177,8 @@ func tcShim(t *testing.T) (tc, shim string) {
 	}
 	src := os.Getenv("TCSHIM_SRC")
 	if src == "" {
-		src = "/work/shared/tools/tcshim.c"
+		// shared/ sits beside the repository, in CI as on developer machines.
+		src = "../../shared/tools/tcshim.c"
 	}
 	if _, err := os.Stat(src); err != nil {
 		t.Skipf("no tcshim.c (TCSHIM_SRC) to make trace-cmd record here: %v", err)
