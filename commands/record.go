@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -325,6 +326,18 @@ func (p *childProc) exitCode() int {
 		return 128 + int(ws.Signal())
 	}
 	return p.cmd.ProcessState.ExitCode()
+}
+
+// init pins the held child's main goroutine to the main thread, the
+// thread-group leader, before anything else runs. If another thread
+// called execve, the kernel would hand it the leader's pid in de_thread,
+// but its set_event_pid verdict, taken when it was scheduled under its own
+// tid, would stand until its next context switch: the command's first
+// events (its exec, and all of a short command) would go untraced.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == ExecHeldArg {
+		runtime.LockOSThread()
+	}
 }
 
 // ExecHeld is the held child's side: wait for the go-ahead byte on fd 3,
