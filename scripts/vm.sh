@@ -51,7 +51,7 @@ vm_mirror() {
 # downloading and unpacking the Debian cloud kernel package first if needed.
 vm_kernel() {
 	local ver=$1 dir=$VM_CACHE/kernels/$1 k
-	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
 	if [ -n "$k" ]; then echo "$k"; return 0; fi
 	local tmp pkg aptopts=()
 	tmp=$(mktemp -d) || return 1
@@ -87,7 +87,7 @@ vm_kernel() {
 	dpkg-deb -x "$tmp"/*.deb "$dir/root" || { rm -rf "$tmp"; return 1; }
 	echo "$pkg" >"$dir/package"
 	rm -rf "$tmp"
-	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
 	[ -n "$k" ] || { vm_log "no vmlinuz in $pkg"; return 1; }
 	echo "$k"
 }
