@@ -140,7 +140,12 @@ func TestRecordFileLive(t *testing.T) {
 		t.Fatalf("file mode: %v %v", st.Mode(), err)
 	}
 	out, errs, code := run("report", "-i", p)
-	if code != 0 || strings.Count(out, "filename=/bin/true") != 3 || strings.Count(out, "filename=/usr/bin/ls") != 3 {
+	// In the test VMs ls is a busybox applet that sh runs without an exec.
+	wantLs := 3
+	if os.Getenv("TRACER_IN_VM") != "" {
+		wantLs = 0
+	}
+	if code != 0 || strings.Count(out, "filename=/bin/true") != 3 || strings.Count(out, "filename=/usr/bin/ls") != wantLs {
 		t.Fatalf("report: exit %d %s\n%s", code, errs, out)
 	}
 	if _, errs, code := run("record", "-o", p, "sched:sched_process_exec", "--", "true"); code == 0 || !strings.Contains(errs, "exists") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +126,21 @@ func (in *Instance) OpenReaders(opts *ReaderOptions) (readers []*CPUReader, offl
 	cpus, err := in.fs.OnlineCPUs()
 	if err != nil {
 		return nil, nil, err
+	}
+	// CPUs that exist but are offline now are reported, so that a user
+	// knows the trace does not cover them.
+	online := map[int]bool{}
+	for _, c := range cpus {
+		online[c] = true
+	}
+	if b, err := readAbs(path.Join(in.fs.sysRoot, "devices/system/cpu/present")); err == nil {
+		if all, err := parseCPUList(strings.TrimSpace(string(b))); err == nil {
+			for _, c := range all {
+				if !online[c] && in.fs.exists(path.Join("per_cpu", fmt.Sprintf("cpu%d", c))) {
+					offline = append(offline, c)
+				}
+			}
+		}
 	}
 	for _, c := range cpus {
 		r, err := in.OpenCPUReader(c, opts)
