@@ -22,7 +22,10 @@ var countCommand = &cli.Command{
 	ArgsUsage: "EVENT... [-- COMMAND ARGS...]",
 	Description: `Counts are kept in user space from the decoded stream; the kernel filters
 first (--filter), so only matching events are copied out. pid is the
-kernel's common_pid, that is the thread id.
+kernel's common_pid, that is the thread id. With --in-kernel, where the
+kernel has hist triggers (CONFIG_HIST_TRIGGERS), the counting is done by a
+hist trigger in tracer's own instance and only the table is read at the
+end (not with --interval).
 
    tracer count 'syscalls:sys_enter_*' --by comm,event --top 10
    tracer count sched:sched_switch --by prev_comm --interval 1s
@@ -31,6 +34,7 @@ kernel's common_pid, that is the thread id.
 		&cli.StringFlag{Name: "by", Usage: "comma-separated `KEYS`: comm, pid, cpu, event, or field names", Value: "event"},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset the counts every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` largest counts"},
+		inKernelFlag,
 	),
 	Action: runCount,
 }
@@ -47,19 +51,43 @@ func runCount(c *cli.Context) error {
 	ctr := aggregate.NewCounter(k)
 	var lost lostCount
 	jsonOut, top := c.Bool("json"), c.Int("top")
+	inKernel := c.Bool("in-kernel")
+	if inKernel {
+		if err := checkInKernel(c); err != nil {
+			return err
+		}
+	}
+	var kagg kernelAgg
 	start := time.Now()
 	spec := &liveSpec{
 		events: events, globals: true, childArgs: command,
 		open: func(s *tracefs.Session) error {
 			k.Comm = commLookup(s)
-			return checkKeys(s, k)
+			if err := checkKeys(s, k); err != nil {
+				return err
+			}
+			if inKernel {
+				return kagg.install(c, s, k, "")
+			}
+			return nil
 		},
-		record:   func(r *parse.Record) error { ctr.Add(r); return nil },
+		record: func(r *parse.Record) error {
+			if !inKernel {
+				ctr.Add(r)
+			}
+			return nil
+		},
 		lost:     lost.add,
 		interval: c.Duration("interval"),
+		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
 			if final && c.Duration("interval") > 0 && ctr.Total == 0 {
 				return nil // the last interval was printed already
+			}
+			if inKernel {
+				if err := kagg.fillCounter(ctr, &lost); err != nil {
+					return err
+				}
 			}
 			err := printCounts(out, ctr, k, top, jsonOut, &lost, time.Since(start))
 			ctr.Reset()

@@ -47,6 +47,9 @@ type liveSpec struct {
 	tick     func(out *bufio.Writer, final bool) error
 	// childArgs, if set, is the command after "--" (started held).
 	childArgs []string
+	// cleanup, if set, runs once on every way out, before the session's
+	// instance is removed (e.g. to take hist triggers off).
+	cleanup func() error
 }
 
 // lostCount sums lost-events items, for the footers of summaries.
@@ -140,6 +143,15 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 		return err
 	}
 	defer s.Close()
+	cleanup := func() {
+		if spec.cleanup != nil {
+			if err := spec.cleanup(); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "tracer: cleanup: %v\n", err)
+			}
+			spec.cleanup = nil
+		}
+	}
+	defer cleanup() // runs before the deferred Close
 	if spec.open != nil {
 		if err := spec.open(s); err != nil {
 			return err
@@ -202,6 +214,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	if werr == nil {
 		werr = out.Flush()
 	}
+	cleanup()
 	if werr != nil && (errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed)) {
 		s.Close()
 		return nil

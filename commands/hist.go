@@ -20,7 +20,9 @@ var histCommand = &cli.Command{
 	Usage:     "histogram of a numeric field, drawn like bpftrace's hist()",
 	ArgsUsage: "EVENT... --field F [-- COMMAND ARGS...]",
 	Description: `Power-of-two buckets by default (--log2), or linear ones with
---linear MIN,MAX,STEP; one histogram per key with --by.
+--linear MIN,MAX,STEP; one histogram per key with --by. With --in-kernel
+(kernels with CONFIG_HIST_TRIGGERS), a hist trigger counts each value of
+the field in the kernel and tracer buckets the counts the same way.
 
    tracer hist syscalls:sys_exit_read --field ret
    tracer hist syscalls:sys_enter_write --field count --by comm --top 3
@@ -32,6 +34,7 @@ var histCommand = &cli.Command{
 		&cli.StringFlag{Name: "linear", Usage: "linear buckets `MIN,MAX,STEP`"},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+		inKernelFlag,
 	),
 	Action: runHist,
 }
@@ -80,6 +83,13 @@ func runHist(c *cli.Context) error {
 	field := c.String("field")
 	kh := aggregate.NewKeyedHist(proto, k, field)
 	var lost lostCount
+	inKernel := c.Bool("in-kernel")
+	if inKernel {
+		if err := checkInKernel(c); err != nil {
+			return err
+		}
+	}
+	var kagg kernelAgg
 	start := time.Now()
 	spec := &liveSpec{
 		events: events, globals: true, childArgs: command,
@@ -90,14 +100,30 @@ func runHist(c *cli.Context) error {
 			}
 			if k != nil {
 				k.Comm = commLookup(s)
-				return checkKeys(s, k)
+				if err := checkKeys(s, k); err != nil {
+					return err
+				}
+			}
+			if inKernel {
+				return kagg.install(c, s, k, field)
 			}
 			return nil
 		},
-		record:   func(r *parse.Record) error { kh.AddRecord(r); return nil },
+		record: func(r *parse.Record) error {
+			if !inKernel {
+				kh.AddRecord(r)
+			}
+			return nil
+		},
 		lost:     lost.add,
 		interval: c.Duration("interval"),
+		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
+			if inKernel {
+				if err := kagg.fillHist(kh, &lost); err != nil {
+					return err
+				}
+			}
 			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+field, &lost, time.Since(start), nil)
 			kh.Reset()
 			start = time.Now()
