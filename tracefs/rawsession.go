@@ -19,62 +19,15 @@ import (
 // OpenRaw takes a function that creates them; it runs with events enabled
 // and tracing still off.
 func (s *Session) OpenRaw(startRecorders func(inst *Instance) error) (err error) {
-	if len(s.events) == 0 && len(s.probes.pending) == 0 {
-		return errors.New("opening session: no events added")
-	}
-	inst, err := s.fs.NewInstance()
-	if err != nil {
+	if err := s.setup(); err != nil {
 		return err
 	}
-	s.inst = inst
+	inst := s.inst
 	defer func() {
 		if err != nil {
-			inst.Remove()
-			s.removeProbes()
-			s.inst = nil
+			s.teardown()
 		}
 	}()
-	if err := s.createProbes(); err != nil {
-		return err
-	}
-	if s.opts.BufferSizeKB > 0 {
-		if err := inst.SetBufferSizeKB(s.opts.BufferSizeKB); err != nil {
-			return err
-		}
-	}
-	if s.opts.Clock != "" {
-		if err := inst.SetClock(s.opts.Clock); err != nil {
-			return err
-		}
-	}
-	if err := inst.SetOverwrite(true); err != nil && !errors.Is(err, ErrNotSupported) {
-		return err
-	}
-	if len(s.opts.PIDs) > 0 {
-		if err := inst.SetEventPIDs(s.opts.PIDs, s.opts.Follow); err != nil {
-			return err
-		}
-	} else if err := s.excludeSelf(); err != nil {
-		return err
-	}
-	if err := s.loadDecoder(); err != nil { // checks every format parses
-		return err
-	}
-	for _, id := range s.events {
-		if f := s.filters[id]; f != "" {
-			if err := inst.SetFilter(id.System, id.Name, f); err != nil {
-				return err
-			}
-		}
-	}
-	if err := inst.SetTracingOn(false); err != nil {
-		return err
-	}
-	for _, id := range s.events {
-		if err := inst.EnableEvent(id.System, id.Name); err != nil {
-			return err
-		}
-	}
 	if startRecorders != nil {
 		if err := startRecorders(inst); err != nil {
 			return err

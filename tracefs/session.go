@@ -177,6 +177,40 @@ func nativeBigEndian() bool {
 // filters and starts one reader per CPU. On any error everything created so
 // far is removed again, so a failed Open leaves nothing enabled.
 func (s *Session) Open() (err error) {
+	if err := s.setup(); err != nil {
+		return err
+	}
+	inst := s.inst
+	defer func() {
+		if err != nil {
+			s.closeReaders()
+			s.teardown()
+		}
+	}()
+	flush := s.opts.FlushInterval
+	if flush <= 0 {
+		flush = DefaultFlushInterval // the merge relies on idle reports
+	}
+	readers, offline, err := inst.OpenReaders(&ReaderOptions{FlushInterval: flush, ReportIdle: true})
+	if err != nil {
+		return err
+	}
+	s.readers, s.offline = readers, offline
+	s.start()
+	if s.ownThreads > 0 {
+		s.excludeSelf() // the reader goroutines may have started threads
+	}
+	if err := inst.SetTracingOn(true); err != nil {
+		return err
+	}
+	return nil
+}
+
+// setup does what Open and OpenRaw share: it creates the instance and the
+// probes, sets buffer size, clock, overwrite and the pid filters, loads the
+// decoder, sets the filters and enables the events, with tracing still off.
+// On error everything it created is removed again.
+func (s *Session) setup() (err error) {
 	if len(s.events) == 0 && len(s.probes.pending) == 0 {
 		return errors.New("opening session: no events added")
 	}
@@ -187,10 +221,7 @@ func (s *Session) Open() (err error) {
 	s.inst = inst
 	defer func() {
 		if err != nil {
-			s.closeReaders()
-			inst.Remove()
-			s.removeProbes() // after the instance: enabled probes cannot be removed
-			s.inst = nil
+			s.teardown()
 		}
 	}()
 	if err := s.createProbes(); err != nil {
@@ -218,7 +249,7 @@ func (s *Session) Open() (err error) {
 	} else if err := s.excludeSelf(); err != nil {
 		return err
 	}
-	if err := s.loadDecoder(); err != nil {
+	if err := s.loadDecoder(); err != nil { // also checks that every format parses
 		return err
 	}
 	for _, id := range s.events {
@@ -236,23 +267,17 @@ func (s *Session) Open() (err error) {
 			return err
 		}
 	}
-	flush := s.opts.FlushInterval
-	if flush <= 0 {
-		flush = DefaultFlushInterval // the merge relies on idle reports
-	}
-	readers, offline, err := inst.OpenReaders(&ReaderOptions{FlushInterval: flush, ReportIdle: true})
-	if err != nil {
-		return err
-	}
-	s.readers, s.offline = readers, offline
-	s.start()
-	if s.ownThreads > 0 {
-		s.excludeSelf() // the reader goroutines may have started threads
-	}
-	if err := inst.SetTracingOn(true); err != nil {
-		return err
-	}
 	return nil
+}
+
+// teardown removes what setup created after a failed open: the instance
+// first, since the kernel refuses to remove an enabled probe.
+func (s *Session) teardown() {
+	if s.inst != nil {
+		s.inst.Remove()
+	}
+	s.removeProbes()
+	s.inst = nil
 }
 
 // excludeSelf keeps this process's own threads out of the trace: their
