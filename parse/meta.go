@@ -342,26 +342,35 @@ func unescapeC(b []byte) string {
 			continue
 		}
 		i++
-		switch b[i] {
-		case 'n':
-			out = append(out, '\n')
-		case 't':
-			out = append(out, '\t')
-		case 'r':
-			out = append(out, '\r')
-		case 'a':
-			out = append(out, 7)
-		case 'b':
-			out = append(out, 8)
-		case 'f':
-			out = append(out, 12)
-		case 'v':
-			out = append(out, 11)
-		case 'e':
-			out = append(out, 27)
-		default:
+		if e, ok := simpleEscape(b[i]); ok {
+			out = append(out, e)
+		} else {
 			out = append(out, b[i])
 		}
 	}
 	return string(out)
+}
+
+// simpleEscape maps the letter of a one-letter C escape (\n, \t, ...) to
+// its byte; printk_formats and print fmt literals share these.
+func simpleEscape(c byte) (byte, bool) {
+	switch c {
+	case 'n':
+		return '\n', true
+	case 't':
+		return '\t', true
+	case 'r':
+		return '\r', true
+	case 'a':
+		return 7, true
+	case 'b':
+		return 8, true
+	case 'f':
+		return 12, true
+	case 'v':
+		return 11, true
+	case 'e':
+		return 27, true
+	}
+	return 0, false
 }

@@ -136,23 +136,11 @@ func lexQuoted(s string, i int) (string, int, error) {
 		}
 		c = s[j]
 		j++
+		if e, ok := simpleEscape(c); ok {
+			b = append(b, e)
+			continue
+		}
 		switch c {
-		case 'n':
-			b = append(b, '\n')
-		case 't':
-			b = append(b, '\t')
-		case 'r':
-			b = append(b, '\r')
-		case 'a':
-			b = append(b, 7)
-		case 'b':
-			b = append(b, 8)
-		case 'f':
-			b = append(b, 12)
-		case 'v':
-			b = append(b, 11)
-		case 'e':
-			b = append(b, 27)
 		case 'x':
 			v, n := 0, 0
 			for j < len(s) && n < 2 && hexVal(s[j]) >= 0 {
