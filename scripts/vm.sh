@@ -99,7 +99,11 @@ vm_initramfs() {
 	local out=$1 init=$2 root b a
 	shift 2
 	root=$(mktemp -d) || return 1
+	# mktemp makes the root 0700; tests that run as other users need / and
+	# a sticky /tmp like a real system's.
+	chmod 755 "$root"
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root}
+	chmod 1777 "$root/tmp"
 	cp /bin/busybox "$root/bin/busybox"
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
