@@ -157,26 +157,10 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 			return err
 		}
 	}
-	go func() {
-		if _, ok := <-sigs; ok {
-			s.Stop()
-		}
-	}()
-	if d := c.Duration("duration"); d > 0 {
-		t := time.AfterFunc(d, s.Stop)
-		defer t.Stop()
-	}
-	childDone := make(chan struct{})
-	if child != nil {
-		if err := child.release(); err != nil {
-			return err
-		}
-		go func() {
-			child.wait()
-			time.Sleep(50 * time.Millisecond) // let the command's last events reach the buffer
-			s.Stop()
-			close(childDone)
-		}()
+	childDone, cancel, err := stopOn(c, sigs, child, func(string) { s.Stop() })
+	defer cancel()
+	if err != nil {
+		return err
 	}
 
 	var rec parse.Record

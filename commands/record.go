@@ -122,30 +122,10 @@ func runRecord(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	var stopReason string
-	go func() {
-		sig, ok := <-sigs
-		if ok {
-			stopReason = sig.String()
-			s.Stop()
-		}
-	}()
-	if d := c.Duration("duration"); d > 0 {
-		t := time.AfterFunc(d, s.Stop)
-		defer t.Stop()
-	}
-	childDone := make(chan struct{})
-	if child != nil {
-		if err := child.release(); err != nil {
-			return err
-		}
-		go func() {
-			child.wait()
-			// Let the last events of the command reach the buffer, then stop.
-			time.Sleep(50 * time.Millisecond)
-			s.Stop()
-			close(childDone)
-		}()
+	childDone, cancel, err := stopOn(c, sigs, child, func(string) { s.Stop() })
+	defer cancel()
+	if err != nil {
+		return err
 	}
 
 	dec := s.Decoder()
@@ -188,7 +168,6 @@ func runRecord(c *cli.Context) error {
 	if err := s.Close(); err != nil {
 		fmt.Fprintf(c.App.ErrWriter, "tracer: cleanup: %v (run tracer reset)\n", err)
 	}
-	_ = stopReason
 	if werr != nil {
 		return fmt.Errorf("writing output: %w", werr)
 	}
@@ -199,6 +178,37 @@ func runRecord(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// stopOn calls stop for each reason a run ends: a signal, the --duration,
+// or the held command's exit (it releases the command first). childDone
+// closes once the command has exited (nil without one); cancel stops the
+// duration timer and must be called on the way out.
+func stopOn(c *cli.Context, sigs <-chan os.Signal, child *childProc, stop func(reason string)) (childDone chan struct{}, cancel func(), err error) {
+	go func() {
+		if sig, ok := <-sigs; ok {
+			stop(sig.String())
+		}
+	}()
+	cancel = func() {}
+	if d := c.Duration("duration"); d > 0 {
+		t := time.AfterFunc(d, func() { stop("duration") })
+		cancel = func() { t.Stop() }
+	}
+	if child == nil {
+		return nil, cancel, nil
+	}
+	if err := child.release(); err != nil {
+		return nil, cancel, err
+	}
+	childDone = make(chan struct{})
+	go func() {
+		child.wait()
+		time.Sleep(50 * time.Millisecond) // let the command's last events reach the buffer
+		stop("command exited")
+		close(childDone)
+	}()
+	return childDone, cancel, nil
 }
 
 // addEvents adds each event pattern with the filters that apply to it.
@@ -466,25 +476,11 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		s.Close()
 	}()
 
-	stop := make(chan string, 4)
-	go func() {
-		if sig, ok := <-sigs; ok {
-			stop <- sig.String()
-		}
-	}()
-	if d := c.Duration("duration"); d > 0 {
-		t := time.AfterFunc(d, func() { stop <- "duration" })
-		defer t.Stop()
-	}
-	if child != nil {
-		if err := child.release(); err != nil {
-			return err
-		}
-		go func() {
-			child.wait()
-			time.Sleep(50 * time.Millisecond)
-			stop <- "command exited"
-		}()
+	stop := make(chan string, 4) // at most one send per reason in stopOn
+	_, cancel, err := stopOn(c, sigs, child, func(reason string) { stop <- reason })
+	defer cancel()
+	if err != nil {
+		return err
 	}
 	inst := s.Instance()
 	lost := func() uint64 {

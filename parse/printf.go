@@ -433,25 +433,14 @@ func appendStr(dst []byte, s []byte, sp fmtSpec) []byte {
 }
 
 // appendStrLit is appendStr for text that is already cut to length.
-func appendStrLit(dst []byte, s []byte, sp fmtSpec) []byte {
-	if sp.prec >= 0 && int(sp.prec) < len(s) {
-		s = s[:sp.prec]
-	}
-	pad := int(sp.width) - len(s)
-	if pad > 0 && sp.flags&flagLeft == 0 {
-		for ; pad > 0; pad-- {
-			dst = append(dst, ' ')
-		}
-	}
-	dst = append(dst, s...)
-	for ; pad > 0; pad-- {
-		dst = append(dst, ' ')
-	}
-	return dst
-}
+func appendStrLit(dst []byte, s []byte, sp fmtSpec) []byte { return appendPadded(dst, s, sp) }
 
 // appendStrString is appendStrLit for a Go string.
-func appendStrString(dst []byte, s string, sp fmtSpec) []byte {
+func appendStrString(dst []byte, s string, sp fmtSpec) []byte { return appendPadded(dst, s, sp) }
+
+// appendPadded applies precision and width (the kernel's string()) to text
+// held as bytes or as a string, without converting it.
+func appendPadded[T string | []byte](dst []byte, s T, sp fmtSpec) []byte {
 	if sp.prec >= 0 && int(sp.prec) < len(s) {
 		s = s[:sp.prec]
 	}
