@@ -93,7 +93,8 @@ func runReport(c *cli.Context) error {
 	}
 	file, err := tracedat.Open(fh, st.Size())
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
+		// Pages are found through the metadata: say that none can be shown.
+		return fmt.Errorf("reading %s: %w (its metadata is damaged, so no event page can be located)", name, err)
 	}
 	var filter *parse.Filter
 	if e := c.String("filter"); e != "" {
