@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tracer-dev/tracer/parse"
+	"github.com/tracer-dev/tracer/taskctx"
 )
 
 // SessionOptions configure a Session. The zero value traces every process
@@ -36,6 +37,13 @@ type SessionOptions struct {
 	// pages: the moment to flush buffered output so a person (or a pipe
 	// into grep) sees events live without a write per event.
 	BeforeWait func()
+	// KernelComms names tasks as the kernel's own text does: by the last
+	// comm saved_cmdlines holds for a pid. By default a session instead
+	// keeps exact process context (package taskctx): it enables the
+	// scheduler's fork, rename, exec and exit events in its instance,
+	// hidden from Next unless added, and names each event's task as it
+	// was at that moment.
+	KernelComms bool
 }
 
 // Session is the embeddable live-tracing API: add tracepoints, Open, then
@@ -77,6 +85,11 @@ type Session struct {
 	ownThreads int // threads listed in set_event_notrace_pid
 	lastSelf   time.Time
 	probes     sessionProbes // kprobes and uprobes of this session (probes.go)
+
+	tasks    *taskctx.Model         // process context (tasks.go); nil with KernelComms
+	ctxOnly  map[EventID]bool       // events enabled only for the model
+	hidden   map[*parse.Schema]bool // their schemas: Next does not return them
+	lastTidy time.Time
 }
 
 // CPUCount is what one CPU delivered during a session.
@@ -177,6 +190,9 @@ func nativeBigEndian() bool {
 // filters and starts one reader per CPU. On any error everything created so
 // far is removed again, so a failed Open leaves nothing enabled.
 func (s *Session) Open() (err error) {
+	if !s.opts.KernelComms && s.ctxOnly == nil {
+		s.addTaskEvents()
+	}
 	if err := s.setup(); err != nil {
 		return err
 	}
@@ -199,6 +215,11 @@ func (s *Session) Open() (err error) {
 	s.start()
 	if s.ownThreads > 0 {
 		s.excludeSelf() // the reader goroutines may have started threads
+	}
+	if s.tasks != nil {
+		// Last thing before tracing starts: a task created in between is
+		// read from /proc when first named.
+		seedTasks(s.tasks)
 	}
 	if err := inst.SetTracingOn(true); err != nil {
 		return err
@@ -352,7 +373,11 @@ func (s *Session) loadDecoder() error {
 			d.Printk = parse.ParsePrintkFormats(b)
 		}
 	}
-	s.refreshComms(d)
+	if s.ctxOnly != nil {
+		s.startTasks(d)
+	} else {
+		s.refreshComms(d)
+	}
 	s.dec = d
 	return nil
 }
@@ -474,6 +499,14 @@ func (s *Session) Next(rec *parse.Record) (bool, error) {
 		if best >= 0 && s.safe(best) {
 			c := s.cpus[best]
 			*rec = c.head
+			if s.tasks != nil && s.tasks.Apply(rec) && s.hidden[rec.Schema] {
+				// Learned from, and not the caller's: move on.
+				s.perCPU[c.cpu].Events++
+				if err := s.advance(c); err != nil {
+					return false, err
+				}
+				continue
+			}
 			s.handed = best
 			cnt := s.perCPU[c.cpu]
 			switch {
@@ -559,8 +592,12 @@ func (s *Session) receive() error {
 			more = false
 		}
 	}
-	if time.Since(s.lastComms) > 500*time.Millisecond {
+	if s.tasks == nil && time.Since(s.lastComms) > 500*time.Millisecond {
 		s.refreshComms(s.dec)
+	}
+	if s.tasks != nil && time.Since(s.lastTidy) > time.Second {
+		s.lastTidy = time.Now()
+		s.tasks.Forget()
 	}
 	if s.ownThreads > 0 && time.Since(s.lastSelf) > time.Second {
 		s.lastSelf = time.Now()
