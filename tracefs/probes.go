@@ -367,6 +367,9 @@ type sessionProbes struct {
 type pendingProbe struct {
 	spec   *ProbeSpec
 	filter string
+	// owner is the fetch that asked for the probe (fetch.go): its events
+	// are the session's own, hidden from Next.
+	owner *Fetch
 }
 
 // addProbe is AddTracepoint for a probe spec: it is parsed, checked
@@ -443,6 +446,10 @@ func (s *Session) createProbes() error {
 		s.probes.created = append(s.probes.created, ProbeInfo{Type: p.spec.Type, Group: id.System, Event: id.Name})
 		s.events = append(s.events, id)
 		s.filters[id] = p.filter
+		if p.owner != nil {
+			p.owner.events = append(p.owner.events, id)
+			s.internal[id] = true
+		}
 	}
 	return nil
 }

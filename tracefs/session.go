@@ -87,8 +87,10 @@ type Session struct {
 	probes     sessionProbes // kprobes and uprobes of this session (probes.go)
 
 	tasks    *taskctx.Model         // process context (tasks.go); nil with KernelComms
-	ctxOnly  map[EventID]bool       // events enabled only for the model
+	internal map[EventID]bool       // events the session enabled for itself (tasks, fetches)
 	hidden   map[*parse.Schema]bool // their schemas: Next does not return them
+	fetches  []*Fetch               // fetch.go
+	withCtx  bool                   // Open (not OpenRaw) keeps process context
 	lastTidy time.Time
 }
 
@@ -136,7 +138,7 @@ type nameKey struct {
 
 // NewSession prepares a session; nothing changes in tracefs until Open.
 func NewSession(fs *FS, opts SessionOptions) *Session {
-	return &Session{fs: fs, opts: opts, filters: map[EventID]string{}}
+	return &Session{fs: fs, opts: opts, filters: map[EventID]string{}, internal: map[EventID]bool{}}
 }
 
 // AddTracepoint adds the events a pattern names ("sched:sched_switch",
@@ -190,7 +192,8 @@ func nativeBigEndian() bool {
 // filters and starts one reader per CPU. On any error everything created so
 // far is removed again, so a failed Open leaves nothing enabled.
 func (s *Session) Open() (err error) {
-	if !s.opts.KernelComms && s.ctxOnly == nil {
+	if !s.opts.KernelComms && !s.withCtx {
+		s.withCtx = true
 		s.addTaskEvents()
 	}
 	if err := s.setup(); err != nil {
@@ -373,11 +376,18 @@ func (s *Session) loadDecoder() error {
 			d.Printk = parse.ParsePrintkFormats(b)
 		}
 	}
-	if s.ctxOnly != nil {
+	if s.withCtx {
 		s.startTasks(d)
 	} else {
 		s.refreshComms(d)
 	}
+	s.hidden = map[*parse.Schema]bool{}
+	for id := range s.internal {
+		if sc := d.SchemaByName(id.String()); sc != nil {
+			s.hidden[sc] = true
+		}
+	}
+	s.bindFetches(d)
 	s.dec = d
 	return nil
 }
@@ -499,7 +509,13 @@ func (s *Session) Next(rec *parse.Record) (bool, error) {
 		if best >= 0 && s.safe(best) {
 			c := s.cpus[best]
 			*rec = c.head
-			if s.tasks != nil && s.tasks.Apply(rec) && s.hidden[rec.Schema] {
+			for _, f := range s.fetches {
+				f.observe(rec)
+			}
+			if s.tasks != nil {
+				s.tasks.Apply(rec)
+			}
+			if s.hidden[rec.Schema] {
 				// Learned from, and not the caller's: move on.
 				s.perCPU[c.cpu].Events++
 				if err := s.advance(c); err != nil {

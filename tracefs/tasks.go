@@ -135,20 +135,11 @@ func (s *Session) startTasks(d *parse.Decoder) {
 	comms.Miss = m.Comm
 	d.Comms = comms
 	s.tasks = m
-	s.hidden = map[*parse.Schema]bool{}
-	for _, id := range s.events {
-		if s.ctxOnly[id] {
-			if sc := d.SchemaByName(id.String()); sc != nil {
-				s.hidden[sc] = true
-			}
-		}
-	}
 }
 
 // addTaskEvents adds the model's events the caller did not ask for, as
 // hidden events, where this kernel has them.
 func (s *Session) addTaskEvents() {
-	s.ctxOnly = map[EventID]bool{}
 	for _, name := range taskctx.Events {
 		ids, err := s.fs.ResolveEvents([]string{name})
 		if err != nil || len(ids) != 1 {
@@ -160,7 +151,7 @@ func (s *Session) addTaskEvents() {
 		}
 		s.events = append(s.events, id)
 		s.filters[id] = ""
-		s.ctxOnly[id] = true
+		s.internal[id] = true
 	}
 }
 

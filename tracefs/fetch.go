@@ -1,0 +1,813 @@
+package tracefs
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/tracer-dev/tracer/parse"
+)
+
+// The fetch ladder. Before Linux 6.19 a syscall tracepoint carries the
+// addresses of a path or of argv, not their contents, and reading the
+// process's memory afterwards loses the race with any short-lived process.
+// A Fetch makes the kernel copy the data at the event instead, the best
+// way this kernel offers (shared/userdata.md has the measurements):
+//
+//  1. the syscall event's own string field (6.19+: __filename_val & co.);
+//  2. an eprobe on the syscall tracepoint (5.15+, CONFIG_EPROBE_EVENTS);
+//  3. a kprobe on the syscall's entry with fetch args (CONFIG_KPROBE_EVENTS);
+//  4. uprobes in user space: the dynamic loader's entry point for argv,
+//     libc's open family for paths (static binaries are not covered);
+//  5. /proc and process_vm_readv after the fact: best effort, last.
+//
+// Its probes live in the session's own group and its events are hidden
+// from Next (the caller did not add them); Next feeds every record to the
+// session's fetches in time order, and the caller takes the values when
+// the syscall it joins them to completes.
+
+// FetchJob is a piece of user data a caller wants copied at the event.
+type FetchJob int
+
+const (
+	// FetchExecArgv is the argv of every exec (execve, execveat).
+	FetchExecArgv FetchJob = iota + 1
+	// FetchOpenPath is the path of every open (open, openat, openat2, creat).
+	FetchOpenPath
+)
+
+func (j FetchJob) String() string {
+	switch j {
+	case FetchExecArgv:
+		return "exec argv"
+	case FetchOpenPath:
+		return "open path"
+	}
+	return "fetch(" + strconv.Itoa(int(j)) + ")"
+}
+
+// FetchWay is how the kernel copies the data, best first.
+type FetchWay int
+
+const (
+	// FetchAuto picks the best way this kernel offers.
+	FetchAuto FetchWay = iota
+	FetchKernel
+	FetchEprobe
+	FetchKprobe
+	FetchUprobe
+	FetchProc
+)
+
+var fetchWayNames = []string{"auto", "kernel", "eprobe", "kprobe", "uprobe", "proc"}
+
+func (w FetchWay) String() string {
+	if int(w) < len(fetchWayNames) {
+		return fetchWayNames[w]
+	}
+	return "way(" + strconv.Itoa(int(w)) + ")"
+}
+
+// ParseFetchWay parses a way's name ("kernel", "eprobe", ..., "auto").
+func ParseFetchWay(s string) (FetchWay, error) {
+	for i, n := range fetchWayNames {
+		if s == n {
+			return FetchWay(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown fetch way %q (want %s)", ErrInvalidName, s, strings.Join(fetchWayNames, ", "))
+}
+
+// FetchOption is one way for a job on this kernel: whether it is
+// available and, if not, why.
+type FetchOption struct {
+	Way       FetchWay
+	Available bool
+	Why       string // why not, or what it uses
+}
+
+// fetchSyscalls are the syscalls of a job that this kernel traces, with the
+// 1-based position of the argument that points to the data.
+func (fs *FS) fetchSyscalls(job FetchJob) []fetchSyscall {
+	var want []fetchSyscall
+	switch job {
+	case FetchExecArgv:
+		want = []fetchSyscall{{"execve", 2, "argv"}, {"execveat", 3, "argv"}}
+	case FetchOpenPath:
+		want = []fetchSyscall{{"open", 1, "filename"}, {"openat", 2, "filename"}, {"openat2", 2, "filename"}, {"creat", 1, "pathname"}}
+	}
+	var out []fetchSyscall
+	for _, sc := range want {
+		if fs.exists("events/syscalls/sys_enter_" + sc.name) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+type fetchSyscall struct {
+	name  string
+	arg   int    // 1-based argument holding the user pointer
+	field string // its field in sys_enter_<name>
+}
+
+// FetchOptions lists every way for job, best first, with what this
+// kernel says of each (for tracer doctor and for choosing).
+func (fs *FS) FetchOptions(job FetchJob) []FetchOption {
+	scs := fs.fetchSyscalls(job)
+	out := make([]FetchOption, 0, 5)
+	// 1. the syscall event's own string.
+	kf := FetchOption{Way: FetchKernel}
+	switch {
+	case job == FetchExecArgv:
+		kf.Why = "syscall events copy the file name of an exec, never argv"
+	case len(scs) == 0:
+		kf.Why = "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)"
+	default:
+		if f := fs.kernelStringField(scs[0]); f != "" {
+			kf.Available, kf.Why = true, "sys_enter_"+scs[0].name+" carries "+f
+		} else {
+			kf.Why = "syscall events carry only the address (strings need Linux 6.19+)"
+		}
+	}
+	out = append(out, kf)
+	// 2. eprobes.
+	ep := FetchOption{Way: FetchEprobe}
+	switch {
+	case len(scs) == 0:
+		ep.Why = "no syscall tracepoints to attach to"
+	case !fs.hasEprobes():
+		ep.Why = "no eprobes (needs Linux 5.15+ with CONFIG_EPROBE_EVENTS)"
+	default:
+		ep.Available, ep.Why = true, "eprobes on syscalls:sys_enter_"+scs[0].name
+	}
+	out = append(out, ep)
+	// 3. kprobes.
+	kp := FetchOption{Way: FetchKprobe}
+	if !fs.exists("kprobe_events") {
+		kp.Why = "no kprobe_events (CONFIG_KPROBE_EVENTS is off)"
+	} else if fn, _, err := fs.syscallEntry(syscallName(job)); err != nil {
+		kp.Why = err.Error()
+	} else {
+		kp.Available, kp.Why = true, "kprobes on "+fn+" and the like"
+	}
+	out = append(out, kp)
+	// 4. uprobes.
+	up := FetchOption{Way: FetchUprobe}
+	if !fs.exists("uprobe_events") {
+		up.Why = "no uprobe_events (CONFIG_UPROBE_EVENTS is off)"
+	} else {
+		var files []string
+		var err error
+		if job == FetchExecArgv {
+			files, err = loaderFiles()
+		} else {
+			files, err = libcFiles()
+		}
+		if err != nil || len(files) == 0 {
+			up.Why = fmt.Sprintf("no dynamic loader or libc found to probe (%v)", err)
+		} else {
+			what := "the dynamic loader's entry in"
+			if job == FetchOpenPath {
+				what = "libc's open functions in"
+			}
+			up.Available, up.Why = true, what+" "+strings.Join(files, ", ")+"; static binaries and the loader's own opens are not covered"
+		}
+	}
+	out = append(out, up)
+	out = append(out, FetchOption{Way: FetchProc, Available: true, Why: "/proc and process memory after the event: best effort, loses short-lived processes"})
+	return out
+}
+
+func syscallName(job FetchJob) string {
+	if job == FetchExecArgv {
+		return "execve"
+	}
+	return "openat"
+}
+
+// kernelStringField returns the string field the kernel adds to
+// sys_enter_<sc> for the pointer argument (6.19+), or "".
+func (fs *FS) kernelStringField(sc fetchSyscall) string {
+	b, err := fs.Format("syscalls", "sys_enter_"+sc.name)
+	if err != nil {
+		return ""
+	}
+	s, err := parse.ParseFormat("syscalls", b, 8)
+	if err != nil {
+		return ""
+	}
+	for _, f := range s.Fields {
+		if f.IsString && (f.Kind == parse.KindDataLoc || f.Kind == parse.KindRelLoc) && strings.Contains(f.Name, sc.field) {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// hasEprobes reports whether the kernel has eprobes. The tracefs README
+// documents e: definitions whenever dynamic events exist, even where
+// CONFIG_EPROBE_EVENTS is off (6.18 here), so the code itself is looked
+// for in kallsyms.
+func (fs *FS) hasEprobes() bool {
+	if !fs.exists("dynamic_events") {
+		return false
+	}
+	syms, err := fs.Kallsyms()
+	if err != nil {
+		return false
+	}
+	for _, s := range []string{" eprobe_register", " eprobe_trigger_func", " __trace_eprobe_create", " eprobe_dyn_event_create"} {
+		if bytes.Contains(syms, []byte(s+"\n")) || bytes.Contains(syms, []byte(s+"\t")) {
+			return true
+		}
+	}
+	return false
+}
+
+// syscallRegs are the pt_regs offsets of the syscall argument registers,
+// per architecture, for kprobes on the syscall wrappers that take a
+// struct pt_regs * (x86-64 since 4.17, arm64 since 4.19).
+var syscallRegs = map[string]struct {
+	prefix string
+	offs   []int
+}{
+	"amd64": {"__x64_sys_", []int{0x70, 0x68, 0x60, 0x38, 0x48, 0x40}}, // di si dx r10 r8 r9
+	"arm64": {"__arm64_sys_", []int{0, 8, 16, 24, 32, 40}},             // x0..x5
+}
+
+// syscallEntry finds the kernel function to kprobe for syscall name, and
+// how to reach its argument N: through the pt_regs wrapper where the
+// kernel has one, else the plain sys_NAME with its arguments in place.
+func (fs *FS) syscallEntry(name string) (fn string, viaRegs bool, err error) {
+	syms, err := fs.Kallsyms()
+	if err != nil {
+		return "", false, fmt.Errorf("reading kallsyms: %w", err)
+	}
+	if r, ok := syscallRegs[runtime.GOARCH]; ok && kallsymsHas(syms, r.prefix+name) {
+		return r.prefix + name, true, nil
+	}
+	if kallsymsHas(syms, "sys_"+name) {
+		return "sys_" + name, false, nil
+	}
+	return "", false, fmt.Errorf("no kernel function for syscall %s in kallsyms", name)
+}
+
+func kallsymsHas(b []byte, name string) bool {
+	return bytes.Contains(b, []byte(" "+name+"\n")) || bytes.Contains(b, []byte(" "+name+"\t"))
+}
+
+// userArg renders "the user pointer in syscall argument n" for a kprobe
+// on fn.
+func userArg(n int, viaRegs bool) string {
+	if !viaRegs {
+		return "$arg" + strconv.Itoa(n)
+	}
+	off := syscallRegs[runtime.GOARCH].offs[n-1]
+	return "+" + strconv.Itoa(off) + "($arg1)"
+}
+
+// FetchConfig tunes a fetch.
+type FetchConfig struct {
+	// Way forces a way (FetchAuto: the best available).
+	Way FetchWay
+	// MaxArgs bounds argv (default 20, like BCC's execsnoop).
+	MaxArgs int
+}
+
+// Fetch is one job set up in a session: its probes, and the values they
+// delivered, by thread, until the caller takes them.
+type Fetch struct {
+	Job FetchJob
+	Way FetchWay
+	// Files lists the binaries probed (uprobes), for messages.
+	Files []string
+	// OnArgv, if set, is called when argv for pid arrives; with the
+	// uprobe way it comes after the exec's own events (the new program's
+	// loader runs after execve returns), so callers hold rows until then.
+	OnArgv func(pid int)
+
+	maxArgs int
+	specs   []fetchProbe
+	events  []EventID // the probe events created for it
+	dynamic map[string]bool
+	srcs    map[*parse.Schema]*fetchSource
+	vals    map[int32]fetchValue
+	// Dropped counts values never taken (the table is bounded).
+	Dropped int
+}
+
+type fetchProbe struct {
+	spec string
+	kind string // "argv", "path"
+	// ptrArg, for paths fetched in user space, names the field holding
+	// the pointer too, so the value can be matched to the syscall.
+	ptrArg bool
+	// event is "system:event" for the kernel way (no probe to create).
+	event string
+	field string
+}
+
+// fetchSource is a schema the fetch reads from, with its field indexes.
+type fetchSource struct {
+	kind  string
+	args  []int // argv strings a0..aN (N = maxArgs: one more tells truncation)
+	argc  int   // index of argc (uprobe at the loader's entry), -1 if none
+	path  int
+	ptr   int
+	probe bool // an event of our own (hidden); false: a syscall event of the caller's
+}
+
+type fetchValue struct {
+	argv      []string
+	truncated bool
+	path      string
+	ptr       uint64
+	hasPtr    bool
+}
+
+// maxFetchValues bounds the values waiting to be taken.
+const maxFetchValues = 1 << 16
+
+// AddFetch sets up job in the session, before Open: the probes it needs are
+// created by Open in the session's group and removed by Close, and their
+// events are hidden from Next. The error says why a forced way cannot be
+// had; FetchAuto always succeeds (FetchProc, the last way, needs nothing).
+func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
+	if cfg.MaxArgs <= 0 {
+		cfg.MaxArgs = 20
+	}
+	if cfg.MaxArgs > 60 {
+		return nil, fmt.Errorf("%w: at most 60 arguments can be fetched per exec (the kernel's limit is 128 fetch args per probe)", ErrInvalidName)
+	}
+	opts := s.fs.FetchOptions(job)
+	way := cfg.Way
+	if way == FetchAuto {
+		for _, o := range opts {
+			if o.Available {
+				way = o.Way
+				break
+			}
+		}
+	} else {
+		for _, o := range opts {
+			if o.Way == way && !o.Available {
+				return nil, fmt.Errorf("%w: fetching %s by %s: %s", ErrNotSupported, job, way, o.Why)
+			}
+		}
+	}
+	f := &Fetch{Job: job, Way: way, maxArgs: cfg.MaxArgs, srcs: map[*parse.Schema]*fetchSource{}, vals: map[int32]fetchValue{}, dynamic: map[string]bool{}}
+	var err error
+	switch way {
+	case FetchKernel:
+		for _, sc := range s.fs.fetchSyscalls(job) {
+			if fld := s.fs.kernelStringField(sc); fld != "" {
+				f.specs = append(f.specs, fetchProbe{kind: "path", event: "syscalls:sys_enter_" + sc.name, field: fld})
+			}
+		}
+	case FetchEprobe:
+		err = f.eprobeSpecs(s.fs)
+	case FetchKprobe:
+		err = f.kprobeSpecs(s.fs)
+	case FetchUprobe:
+		err = f.uprobeSpecs()
+	case FetchProc:
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range f.specs {
+		if p.spec == "" {
+			continue
+		}
+		if err := s.addProbe(p.spec, ""); err != nil {
+			return nil, fmt.Errorf("fetching %s by %s: %w", job, way, err)
+		}
+		s.probes.pending[len(s.probes.pending)-1].owner = f
+	}
+	s.fetches = append(s.fetches, f)
+	return f, nil
+}
+
+func argvFetchArgs(n int, elem func(i int) string) string {
+	var b strings.Builder
+	for i := 0; i <= n; i++ {
+		fmt.Fprintf(&b, " a%d=%s:ustring", i, elem(i))
+	}
+	return b.String()
+}
+
+func (f *Fetch) eprobeSpecs(fs *FS) error {
+	for _, sc := range fs.fetchSyscalls(f.Job) {
+		ev := "eprobe:syscalls:sys_enter_" + sc.name
+		if f.Job == FetchExecArgv {
+			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: ev + argvFetchArgs(f.maxArgs, func(i int) string {
+				return "+0(+u" + strconv.Itoa(8*i) + "($" + sc.field + "))"
+			})})
+		} else {
+			f.specs = append(f.specs, fetchProbe{kind: "path", spec: ev + " path=+0($" + sc.field + "):ustring"})
+		}
+	}
+	return nil
+}
+
+func (f *Fetch) kprobeSpecs(fs *FS) error {
+	for _, sc := range fs.fetchSyscalls(f.Job) {
+		fn, viaRegs, err := fs.syscallEntry(sc.name)
+		if err != nil {
+			continue // e.g. no creat on this architecture's kernel
+		}
+		ptr := userArg(sc.arg, viaRegs)
+		if f.Job == FetchExecArgv {
+			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: "kprobe:" + fn + argvFetchArgs(f.maxArgs, func(i int) string {
+				return "+0(+u" + strconv.Itoa(8*i) + "(" + ptr + "))"
+			})})
+		} else {
+			f.specs = append(f.specs, fetchProbe{kind: "path", spec: "kprobe:" + fn + " path=+0(" + ptr + "):ustring"})
+		}
+	}
+	if len(f.specs) == 0 {
+		return fmt.Errorf("%w: no syscall entry function to kprobe for %s", ErrNotSupported, f.Job)
+	}
+	return nil
+}
+
+// libcOpens are libc's exported open functions, with the argument that
+// holds the path. Aliases share an address and get one probe.
+var libcOpens = []struct {
+	sym string
+	arg int
+}{
+	{"open64", 1}, {"open", 1}, {"openat64", 2}, {"openat", 2},
+	{"__open64_nocancel", 1}, {"__open_nocancel", 1}, {"__openat64_nocancel", 2},
+	{"creat64", 1}, {"creat", 1},
+	{"__open_2", 1}, {"__open64_2", 1}, {"__openat_2", 2}, {"__openat64_2", 2},
+}
+
+func (f *Fetch) uprobeSpecs() error {
+	if f.Job == FetchExecArgv {
+		files, err := loaderFiles()
+		if err != nil {
+			return err
+		}
+		for _, file := range files {
+			off, err := elfEntryOffset(file)
+			if err != nil {
+				continue
+			}
+			// At the loader's entry the stack holds argc, then argv[0..].
+			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:u64", file, off) + argvFetchArgs(f.maxArgs, func(i int) string {
+				return "+0($stack" + strconv.Itoa(i+1) + ")"
+			})
+			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec})
+			f.Files = append(f.Files, file)
+		}
+	} else {
+		files, err := libcFiles()
+		if err != nil {
+			return err
+		}
+		for _, file := range files {
+			syms, err := ELFSymbols(file)
+			if err != nil {
+				continue
+			}
+			byName := map[string]ELFSymbol{}
+			for _, s := range syms {
+				byName[s.Name] = s
+			}
+			done := map[uint64]bool{}
+			for _, o := range libcOpens {
+				s, ok := byName[o.sym]
+				if !ok || done[s.Offset] {
+					continue
+				}
+				done[s.Offset] = true
+				a := "$arg" + strconv.Itoa(o.arg)
+				spec := fmt.Sprintf("uprobe:%s:0x%x path=+0(%s):ustring ptr=%s:x64", file, s.Offset, a, a)
+				f.specs = append(f.specs, fetchProbe{kind: "path", spec: spec, ptrArg: true})
+			}
+			f.Files = append(f.Files, file)
+		}
+	}
+	if len(f.specs) == 0 {
+		return fmt.Errorf("%w: nothing to uprobe for %s", ErrNotSupported, f.Job)
+	}
+	return nil
+}
+
+// hasInterp reports whether an ELF file names a program interpreter
+// (PT_INTERP): a dynamically linked program, which the loader starts.
+func hasInterp(file string) bool {
+	ef, err := elf.Open(file)
+	if err != nil {
+		return false
+	}
+	defer ef.Close()
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			return true
+		}
+	}
+	return false
+}
+
+// ArgvLater reports whether the argv of an exec of file reaches this fetch
+// only after the exec's own events: with the uprobe way the new program's
+// loader copies it, so callers hold the exec's row until OnArgv says it
+// came. A static binary never runs the loader (false: take what there is).
+func (f *Fetch) ArgvLater(file string) bool {
+	if f.Way != FetchUprobe || f.Job != FetchExecArgv {
+		return false
+	}
+	if v, ok := f.dynamic[file]; ok {
+		return v
+	}
+	if len(f.dynamic) > 4096 {
+		clear(f.dynamic)
+	}
+	v := hasInterp(file)
+	f.dynamic[file] = v
+	return v
+}
+
+// elfEntryOffset returns the file offset of an ELF file's entry point.
+func elfEntryOffset(file string) (uint64, error) {
+	ef, err := elf.Open(file)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", file, err)
+	}
+	defer ef.Close()
+	off, ok := fileOffset(ef, ef.Entry)
+	if !ok {
+		return 0, fmt.Errorf("%s: entry point 0x%x is in no loaded segment", file, ef.Entry)
+	}
+	return off, nil
+}
+
+// loaderFiles lists the dynamic loaders to probe: every ld.so that a
+// running process maps (through /proc/PID/root, so containers' own are
+// covered) and the interpreters of the usual programs, one path per file.
+func loaderFiles() ([]string, error) {
+	return mappedFiles(isLoader, []string{"/bin/sh", "/usr/bin/env", "/bin/true"}, true)
+}
+
+// libcFiles lists the C libraries to probe, likewise.
+func libcFiles() ([]string, error) {
+	return mappedFiles(isLibc, []string{"/bin/sh", "/usr/bin/env", "/bin/true"}, false)
+}
+
+func isLoader(base string) bool {
+	return strings.HasPrefix(base, "ld-linux") || (strings.HasPrefix(base, "ld-") && strings.Contains(base, ".so"))
+}
+
+func isLibc(base string) bool {
+	return base == "libc.so.6" || (strings.HasPrefix(base, "libc-2.") && strings.HasSuffix(base, ".so"))
+}
+
+// mappedFiles finds files whose base name match says are wanted: mapped by
+// running processes, and named by the programs' ELF interpreter (interp)
+// or their DT_NEEDED resolution through the loader's usual directories.
+func mappedFiles(match func(string) bool, programs []string, interp bool) ([]string, error) {
+	type key struct{ dev, ino uint64 }
+	seen := map[key]bool{}
+	var out []string
+	add := func(p string) {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			return
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		if !ok {
+			return
+		}
+		k := key{uint64(sys.Dev), sys.Ino}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, p)
+	}
+	for _, prog := range programs {
+		ef, err := elf.Open(prog)
+		if err != nil {
+			continue
+		}
+		var ip string
+		for _, p := range ef.Progs {
+			if p.Type == elf.PT_INTERP {
+				b := make([]byte, p.Filesz)
+				if _, err := p.ReadAt(b, 0); err == nil {
+					ip = string(bytes.TrimRight(b, "\x00"))
+				}
+			}
+		}
+		libs, _ := ef.ImportedLibraries()
+		ef.Close()
+		if interp && ip != "" {
+			add(ip)
+		}
+		if !interp {
+			for _, l := range libs {
+				if !match(l) {
+					continue
+				}
+				for _, dir := range libDirs(ip) {
+					add(filepath.Join(dir, l))
+				}
+			}
+		}
+	}
+	procs, _ := os.ReadDir(procRoot)
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(procRoot + "/" + p.Name() + "/maps")
+		if err != nil {
+			continue
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			i := bytes.IndexByte(line, '/')
+			if i < 0 {
+				continue
+			}
+			file := string(line[i:])
+			if strings.HasSuffix(file, " (deleted)") || !match(filepath.Base(file)) {
+				continue
+			}
+			// The path is in the process's mount namespace.
+			add(procRoot + "/" + p.Name() + "/root" + file)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("none found")
+	}
+	// Prefer plain paths over /proc/PID/root ones for the same file: they
+	// were added first; keep the order stable for messages and tests.
+	sort.SliceStable(out, func(i, j int) bool {
+		return !strings.HasPrefix(out[i], procRoot) && strings.HasPrefix(out[j], procRoot)
+	})
+	return out, nil
+}
+
+// libDirs are the directories a loader searches first on this machine.
+func libDirs(interp string) []string {
+	dirs := []string{"/lib/" + multiarch(), "/usr/lib/" + multiarch(), "/lib64", "/usr/lib64", "/lib", "/usr/lib"}
+	if interp != "" {
+		if d, err := filepath.EvalSymlinks(filepath.Dir(interp)); err == nil {
+			dirs = append([]string{d}, dirs...)
+		}
+	}
+	return dirs
+}
+
+func multiarch() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64-linux-gnu"
+	case "arm64":
+		return "aarch64-linux-gnu"
+	case "arm":
+		return "arm-linux-gnueabihf"
+	case "386":
+		return "i386-linux-gnu"
+	}
+	return runtime.GOARCH + "-linux-gnu"
+}
+
+// bindFetches resolves the fetches' events in the decoder (after Open).
+func (s *Session) bindFetches(d *parse.Decoder) {
+	for _, f := range s.fetches {
+		f.bind(d, s)
+	}
+}
+
+func (f *Fetch) bind(d *parse.Decoder, s *Session) {
+	for _, p := range f.specs {
+		if p.event == "" {
+			continue
+		}
+		if sc := d.SchemaByName(p.event); sc != nil {
+			f.srcs[sc] = &fetchSource{kind: p.kind, path: sc.FieldIndex(p.field), ptr: -1, argc: -1}
+		}
+	}
+	for _, id := range f.events {
+		sc := d.SchemaByName(id.String())
+		if sc == nil {
+			continue
+		}
+		src := &fetchSource{probe: true, path: sc.FieldIndex("path"), ptr: sc.FieldIndex("ptr"), argc: sc.FieldIndex("argc")}
+		if sc.FieldIndex("a0") >= 0 {
+			src.kind = "argv"
+			for i := 0; i <= f.maxArgs; i++ {
+				if j := sc.FieldIndex("a" + strconv.Itoa(i)); j >= 0 {
+					src.args = append(src.args, j)
+				}
+			}
+		} else if src.path >= 0 {
+			src.kind = "path"
+		} else {
+			continue
+		}
+		if (src.kind == "argv") != (f.Job == FetchExecArgv) {
+			continue
+		}
+		f.srcs[sc] = src
+	}
+}
+
+// observe stores what r carries for this fetch; it reports whether r is
+// one of the fetch's own (hidden) events.
+func (f *Fetch) observe(r *parse.Record) {
+	src := f.srcs[r.Schema]
+	if src == nil {
+		return
+	}
+	if len(f.vals) >= maxFetchValues {
+		f.Dropped += len(f.vals)
+		clear(f.vals)
+	}
+	tid := int32(r.PID())
+	switch src.kind {
+	case "argv":
+		n := len(src.args)
+		if src.argc >= 0 {
+			n = min(n, int(r.Uint(src.argc)))
+		}
+		v := fetchValue{argv: make([]string, 0, n)}
+		for i, idx := range src.args {
+			if i >= n {
+				break
+			}
+			b, ok := r.Bytes(idx)
+			if !ok || len(b) == 0 { // (fault): the end of argv, or unreadable
+				break
+			}
+			if i == f.maxArgs {
+				v.truncated = true
+				break
+			}
+			v.argv = append(v.argv, string(cstrBytes(b)))
+		}
+		f.vals[tid] = v
+		if f.OnArgv != nil {
+			f.OnArgv(int(tid))
+		}
+	case "path":
+		if src.path < 0 {
+			return
+		}
+		b, ok := r.Bytes(src.path)
+		if !ok || len(b) == 0 {
+			return // (fault): nothing copied
+		}
+		v := fetchValue{path: string(cstrBytes(b))}
+		if src.ptr >= 0 {
+			v.ptr, v.hasPtr = r.Uint(src.ptr), true
+		}
+		f.vals[tid] = v
+	}
+}
+
+func cstrBytes(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// Argv takes the argv fetched for tid (the thread that called execve, or
+// with the uprobe way the new program's pid). truncated says more than
+// MaxArgs were passed.
+func (f *Fetch) Argv(tid int) (argv []string, truncated bool, ok bool) {
+	v, ok := f.vals[int32(tid)]
+	if !ok || v.argv == nil {
+		return nil, false, false
+	}
+	delete(f.vals, int32(tid))
+	return v.argv, v.truncated, true
+}
+
+// Path takes the path fetched for tid's open. ptr is the address the
+// syscall event carried (0 if unknown): a value fetched in user space is
+// only the syscall's if it was read at that address.
+func (f *Fetch) Path(tid int, ptr uint64) (string, bool) {
+	v, ok := f.vals[int32(tid)]
+	if !ok || v.argv != nil {
+		return "", false
+	}
+	delete(f.vals, int32(tid))
+	if v.hasPtr && ptr != 0 && v.ptr != ptr {
+		return "", false // fetched for another call (one the probes missed came between)
+	}
+	return v.path, true
+}
