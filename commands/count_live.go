@@ -36,6 +36,9 @@ type liveSpec struct {
 	// flush bounds how long a partial page waits: snoops that read /proc
 	// at the event want it short, aggregations don't care.
 	flush time.Duration
+	// prepare runs before the session is opened, after its events are
+	// added: the moment to add fetches (tracefs.Session.AddFetch).
+	prepare func(s *tracefs.Session) error
 	// open runs after the session is open, to resolve schemas and check
 	// keys against them before any record arrives.
 	open func(s *tracefs.Session) error
@@ -129,6 +132,12 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	}
 	for ev, f := range spec.fixed {
 		if err := s.AddTracepoint(ev, f); err != nil {
+			return err
+		}
+	}
+
+	if spec.prepare != nil {
+		if err := spec.prepare(s); err != nil {
 			return err
 		}
 	}

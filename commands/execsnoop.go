@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,35 +22,51 @@ var execsnoopCommand = &cli.Command{
 	Name:      "execsnoop",
 	Usage:     "every exec, with pid, ppid, return value and arguments (BCC's execsnoop, without BPF)",
 	ArgsUsage: "[-- COMMAND ARGS...]",
-	Description: `Built from sched:sched_process_exec (the file name, guaranteed) and
-syscalls:sys_enter/exit_execve (the return value). Without kprobes the
-kernel does not copy argv into the event, so it is read from
-/proc/PID/cmdline at the exec (or, for a failed exec, from the caller's
-memory): best effort. A process that exits before tracer reads it shows
-its file name and [argv unavailable]. ppid and uid come from /proc too.
+	Description: `Built from sched:sched_process_exec (the file name) and
+syscalls:sys_enter/exit_execve and execveat (the return value). argv is
+copied by the kernel at the exec, the best way this kernel offers (see
+tracer doctor): an eprobe on sys_enter_execve (5.15+), a kprobe on the
+syscall's entry, or, where only uprobes exist, a uprobe at the dynamic
+loader's entry point, which reads the new program's argv from its initial
+stack (static binaries are not covered and fall back to /proc). PCOMM and
+PPID are those of the moment of the exec, from the scheduler's own events.
+Every row says where its argv came from (JSON: argv_from); the end summary
+counts the rows that fell back to /proc.
 
    tracer execsnoop
-   tracer execsnoop -x          # failed execs only
+   tracer execsnoop -x              # failed execs too
+   tracer execsnoop -n bash -T
    tracer execsnoop --json -- make`,
 	Flags: liveFlags(
-		&cli.BoolFlag{Name: "fails", Aliases: []string{"x"}, Usage: "only failed execs"},
+		&cli.BoolFlag{Name: "fails", Aliases: []string{"x"}, Usage: "include failed execs"},
+		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "only commands whose name or arguments contain `NAME`"},
+		&cli.StringFlag{Name: "line", Aliases: []string{"l"}, Usage: "only commands with an argument containing `TEXT`"},
 		&cli.BoolFlag{Name: "print-uid", Aliases: []string{"U"}, Usage: "add a UID column"},
 		&cli.BoolFlag{Name: "timestamp", Aliases: []string{"t"}, Usage: "add a TIME(s) column, seconds since the first event"},
+		&cli.BoolFlag{Name: "time", Aliases: []string{"T"}, Usage: "add a TIME column (HH:MM:SS)"},
+		&cli.BoolFlag{Name: "quote", Aliases: []string{"q"}, Usage: `put every argument in double quotes`},
+		&cli.IntFlag{Name: "max-args", Usage: "at most `N` arguments per exec", Value: 20},
+		&cli.StringFlag{Name: "fetch", Usage: "how argv is copied: `WAY` auto, eprobe, kprobe, uprobe or proc", Value: "auto"},
 		&cli.IntFlag{Name: "max-pending", Usage: "at most `N` execs in flight", Value: 4096},
 	),
 	Action: runExecsnoop,
 }
 
-// execState is one exec in flight, from its enter to its exit.
+// execState is one exec in flight, from its enter to its row.
 type execState struct {
 	ts        uint64
+	tid       int // the thread that called execve (argv is keyed by it)
 	fnamePtr  uint64
 	argvPtr   uint64
 	filename  string // from sched_process_exec: what the kernel executed
+	execd     bool   // sched_process_exec seen
 	argv      []string
-	argvFrom  string // "proc", "memory" or "" (unavailable)
+	truncated bool
+	argvFrom  string // a tracefs.FetchWay name, or "" (unavailable)
 	ppid, uid int
 	comm      string
+	ret       int64
+	heldAt    uint64 // when the row started waiting for a late argv
 }
 
 type execJSON struct {
@@ -63,121 +80,272 @@ type execJSON struct {
 	Err      string   `json:"err,omitempty"`
 	Filename string   `json:"filename,omitempty"`
 	Argv     []string `json:"argv"`
-	// ArgvFrom says where argv came from: "proc" (/proc/PID/cmdline after
-	// the exec), "memory" (the caller's argv array, for a failed exec) or
-	// null when it could not be read.
-	ArgvFrom *string `json:"argv_from"`
+	// ArgvFrom says who copied argv: "kernel", "eprobe", "kprobe" or
+	// "uprobe" (the kernel, at the exec), "proc" (/proc or the caller's
+	// memory, after the fact: best effort), or null when nothing could be read.
+	ArgvFrom  *string `json:"argv_from"`
+	Truncated bool    `json:"truncated,omitempty"`
+}
+
+// execSnoop holds the command's state between records.
+type execSnoop struct {
+	c                            *cli.Context
+	out                          *bufio.Writer
+	fetch                        *tracefs.Fetch
+	sess                         *tracefs.Session
+	table                        *aggregate.Bounded[int32, *execState]
+	held                         map[int]*execState // pid → row waiting for its argv (uprobe way)
+	jsonOut, fails, showUID      bool
+	showTS, showTime, quote      bool
+	name, line                   string
+	first                        uint64
+	headerDone                   bool
+	rows, fromProc, none, static int
+	unmatched                    int
+	werr                         error
 }
 
 func runExecsnoop(c *cli.Context) error {
 	_, command := splitArgs(c)
-	jsonOut, failsOnly, showUID, showTS := c.Bool("json"), c.Bool("fails"), c.Bool("print-uid"), c.Bool("timestamp")
-	table := aggregate.NewBounded[int32, *execState](c.Int("max-pending"))
-	var enterS, exitS, execS *parse.Schema
-	var fnI, argvI, retI, exFileI, exOldI int
-	var first uint64
-	var unavailable, unmatched int
-	var comm func(int) string
-	headerDone := false
-	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
+	way, err := tracefs.ParseFetchWay(c.String("fetch"))
+	if err != nil || way == tracefs.FetchKernel {
+		return &exitError{code: 2, err: fmt.Errorf("--fetch %s: want auto, eprobe, kprobe, uprobe or proc", c.String("fetch"))}
+	}
+	x := &execSnoop{
+		c: c, out: bufio.NewWriterSize(c.App.Writer, 64<<10),
+		table: aggregate.NewBounded[int32, *execState](c.Int("max-pending")),
+		held:  map[int]*execState{},
+		jsonOut: c.Bool("json"), fails: c.Bool("fails"), showUID: c.Bool("print-uid"),
+		showTS: c.Bool("timestamp"), showTime: c.Bool("time"), quote: c.Bool("quote"),
+		name: c.String("name"), line: c.String("line"),
+	}
+	fixed := map[string]string{"sched:sched_process_exec": "", "sched:sched_process_exit": ""}
+	exitFilter := "ret == 0"
+	if x.fails {
+		exitFilter = ""
+	}
+	for _, sc := range []string{"execve", "execveat"} {
+		fixed["syscalls:sys_enter_"+sc] = ""
+		fixed["syscalls:sys_exit_"+sc] = exitFilter
+	}
+	var enter, exitS map[*parse.Schema]bool
+	var execS, exitP *parse.Schema
+	var fnI, argvI, exFileI, exOldI, exitPidI int
+	enterIdx := map[*parse.Schema][2]int{}
+	retIdx := map[*parse.Schema]int{}
 	spec := &liveSpec{
-		fixed: map[string]string{
-			"sched:sched_process_exec":  "",
-			"syscalls:sys_enter_execve": "",
-			"syscalls:sys_exit_execve":  "",
+		fixed: fixed, childArgs: command,
+		flush: 10 * time.Millisecond,
+		prepare: func(s *tracefs.Session) error {
+			f, err := s.AddFetch(tracefs.FetchExecArgv, tracefs.FetchConfig{Way: way, MaxArgs: c.Int("max-args")})
+			if err != nil {
+				return err
+			}
+			x.fetch, x.sess = f, s
+			f.OnArgv = x.argvArrived
+			return nil
 		},
-		childArgs: command,
-		flush:     10 * time.Millisecond, // read /proc while the process is likely still there
 		open: func(s *tracefs.Session) error {
 			dec := s.Decoder()
-			enterS = dec.SchemaByName("syscalls:sys_enter_execve")
-			exitS = dec.SchemaByName("syscalls:sys_exit_execve")
+			enter, exitS = map[*parse.Schema]bool{}, map[*parse.Schema]bool{}
+			for _, sc := range []string{"execve", "execveat"} {
+				if e := dec.SchemaByName("syscalls:sys_enter_" + sc); e != nil {
+					enter[e] = true
+					fnI, argvI = e.FieldIndex("filename"), e.FieldIndex("argv")
+					enterIdx[e] = [2]int{fnI, argvI}
+				}
+				if e := dec.SchemaByName("syscalls:sys_exit_" + sc); e != nil {
+					exitS[e] = true
+					retIdx[e] = e.FieldIndex("ret")
+				}
+			}
 			execS = dec.SchemaByName("sched:sched_process_exec")
-			fnI, argvI = enterS.FieldIndex("filename"), enterS.FieldIndex("argv")
-			retI = exitS.FieldIndex("ret")
 			exFileI, exOldI = execS.FieldIndex("filename"), execS.FieldIndex("old_pid")
-			comm = commLookup(s)
-			if !jsonOut {
-				fmt.Fprintln(c.App.ErrWriter, "tracer: argv is read from /proc after exec (no kprobes used); it may be missing for short-lived processes, marked [argv unavailable]")
+			exitP = dec.SchemaByName("sched:sched_process_exit")
+			exitPidI = exitP.FieldIndex("pid")
+			if !x.jsonOut && x.fetch.Way == tracefs.FetchProc {
+				fmt.Fprintln(c.App.ErrWriter, "tracer: this kernel offers no way to copy argv at the exec (see tracer doctor): argv is read from /proc afterwards, best effort")
 			}
 			return nil
 		},
 		record: func(r *parse.Record) error {
 			pid := r.PID()
-			switch r.Schema {
-			case enterS:
-				table.Put(int32(pid), &execState{ts: r.TS, fnamePtr: r.Uint(fnI), argvPtr: r.Uint(argvI)})
-			case execS:
-				st, ok := table.Take(int32(r.Int(exOldI)))
+			switch {
+			case enter[r.Schema]:
+				ix := enterIdx[r.Schema]
+				x.table.Put(int32(pid), &execState{ts: r.TS, tid: pid, fnamePtr: r.Uint(ix[0]), argvPtr: r.Uint(ix[1]), ppid: -1, uid: -1})
+			case r.Schema == execS:
+				old := int(r.Int(exOldI))
+				st, ok := x.table.Take(int32(old))
 				if !ok {
-					st = &execState{ts: r.TS}
+					st = &execState{ts: r.TS, tid: old, ppid: -1, uid: -1}
 				}
-				st.filename = string(r.Str(exFileI))
-				if argv, ok := readCmdline(pid); ok && sameExec(pid, st.filename, argv) {
-					st.argv, st.argvFrom = argv, "proc"
-				}
-				st.ppid, st.uid = readPPIDUID(pid)
-				if name, ok := readComm(pid); ok {
-					st.comm = name
-				} else {
-					st.comm = path.Base(st.filename)
-					if len(st.comm) > 15 {
-						st.comm = st.comm[:15]
-					}
-				}
-				table.Put(int32(pid), st)
-			case exitS:
-				ret := r.Int(retI)
-				st, ok := table.Take(int32(pid))
+				st.filename, st.execd = string(r.Str(exFileI)), true
+				x.context(st, pid)
+				x.table.Put(int32(pid), st)
+			case exitS[r.Schema]:
+				ret := r.Int(retIdx[r.Schema])
+				st, ok := x.table.Take(int32(pid))
 				if !ok {
-					unmatched++
-					if ret < 0 || st == nil {
-						st = &execState{ts: r.TS}
-					}
+					x.unmatched++
+					st = &execState{ts: r.TS, tid: pid, ppid: -1, uid: -1}
 				}
-				if failsOnly && ret >= 0 {
-					return nil
+				st.ret = ret
+				x.finish(st, pid)
+			case r.Schema == exitP:
+				// A program that exits before its loader ran (killed, or a
+				// loader tracer did not probe) gets its row now.
+				if st, ok := x.held[int(r.Int(exitPidI))]; ok {
+					delete(x.held, int(r.Int(exitPidI)))
+					x.emit(st, int(r.Int(exitPidI)))
 				}
-				if ret < 0 {
-					// Failed: the caller's memory still holds what it passed.
-					if argv, ok := readUserArgv(pid, st.argvPtr); ok && len(argv) > 0 {
-						st.argv, st.argvFrom = argv, "memory"
-					}
-					if st.filename == "" {
-						st.filename, _ = readUserString(pid, st.fnamePtr, 4096)
-					}
-					st.ppid, st.uid = readPPIDUID(pid)
-					st.comm = comm(pid)
-				} else if st.comm == "" {
-					st.comm = comm(pid)
-					st.ppid, st.uid = readPPIDUID(pid)
-					if argv, ok := readCmdline(pid); ok {
-						st.argv, st.argvFrom = argv, "proc"
-					}
-				}
-				if first == 0 {
-					first = st.ts
-				}
-				if st.argvFrom == "" {
-					unavailable++
-				}
-				return writeExec(out, st, pid, ret, first, jsonOut, showUID, showTS, &headerDone)
 			}
-			return nil
+			if len(x.held) > 0 {
+				x.expire(r.TS)
+			}
+			return x.werr
 		},
 		tick: func(_ *bufio.Writer, final bool) error {
-			if final && (unavailable > 0 || table.Evicted > 0) && !jsonOut {
-				fmt.Fprintf(c.App.ErrWriter, "tracer: %d execs without readable argv, %d in-flight execs evicted, %d exits without an enter\n", unavailable, table.Evicted, unmatched)
+			if !final {
+				return nil
 			}
+			for pid, st := range x.held {
+				delete(x.held, pid)
+				x.emit(st, pid)
+			}
+			if x.werr != nil {
+				return x.werr
+			}
+			x.summary()
 			return nil
 		},
 	}
-	return runLive(c, spec, out)
+	return runLive(c, spec, x.out)
 }
 
-func writeExec(out *bufio.Writer, st *execState, pid int, ret int64, first uint64, jsonOut, showUID, showTS bool, headerDone *bool) error {
-	if jsonOut {
-		j := execJSON{TS: st.ts, Time: float64(st.ts-first) / 1e9, PID: pid, Comm: st.comm, Ret: ret, Err: aggregate.ErrnoName(ret), Filename: st.filename, Argv: st.argv}
+// context fills in comm and ppid as they are at the exec, from the
+// session's process context.
+func (x *execSnoop) context(st *execState, pid int) {
+	tasks := x.sess.Tasks()
+	if tasks != nil {
+		if cm, ok := tasks.Comm(pid); ok {
+			st.comm = cm
+		}
+		if pp, ok := tasks.PPID(pid); ok {
+			st.ppid = pp
+		}
+	}
+	if st.comm == "" {
+		st.comm = path.Base(st.filename)
+		if len(st.comm) > 15 {
+			st.comm = st.comm[:15]
+		}
+	}
+}
+
+// finish completes an exec at its sys_exit: the argv copied at the enter
+// is taken now; a late one (uprobe way) is waited for.
+func (x *execSnoop) finish(st *execState, pid int) {
+	f := x.fetch
+	if st.ret < 0 {
+		if st.comm == "" {
+			x.context(st, pid)
+		}
+		if argv, trunc, ok := f.Argv(st.tid, st.ts); ok {
+			st.argv, st.truncated, st.argvFrom = argv, trunc, f.Way.String()
+		} else if argv, ok := tracefs.ReadUserArgv(pid, st.argvPtr); ok && len(argv) > 0 {
+			// The caller is still there, and its argv with it.
+			st.argv, st.argvFrom = argv, "proc"
+		}
+		if st.filename == "" {
+			st.filename, _ = tracefs.ReadUserString(pid, st.fnamePtr, 4096)
+		}
+		if !x.fails {
+			return
+		}
+		x.emit(st, pid)
+		return
+	}
+	if !st.execd {
+		x.context(st, pid)
+	}
+	if argv, trunc, ok := f.Argv(st.tid, st.ts); ok {
+		// Copied at the call (eprobe, kprobe, or the caller's libc).
+		st.argv, st.truncated, st.argvFrom = argv, trunc, f.Way.String()
+		x.emit(st, pid)
+		return
+	}
+	if f.ArgvLater(st.filename) {
+		st.heldAt = st.ts
+		x.held[pid] = st
+		return
+	}
+	if f.Way == tracefs.FetchUprobe {
+		x.static++
+	}
+	x.emit(st, pid)
+}
+
+// argvArrived is the fetch telling that argv for pid came (uprobe way).
+func (x *execSnoop) argvArrived(pid int) {
+	st, ok := x.held[pid]
+	if !ok {
+		x.fetch.LoaderArgv(pid, 0) // a program whose exec had its argv already
+		return
+	}
+	delete(x.held, pid)
+	if argv, trunc, ok := x.fetch.LoaderArgv(pid, st.ts); ok {
+		st.argv, st.truncated, st.argvFrom = argv, trunc, x.fetch.Way.String()
+	}
+	x.emit(st, pid)
+}
+
+// expire gives up waiting for late argv after a second of trace time.
+func (x *execSnoop) expire(now uint64) {
+	for pid, st := range x.held {
+		if now > st.heldAt+uint64(time.Second) {
+			delete(x.held, pid)
+			x.emit(st, pid)
+		}
+	}
+}
+
+// emit prints a row, falling back to /proc for an argv the kernel did not copy.
+func (x *execSnoop) emit(st *execState, pid int) {
+	if x.werr != nil {
+		return
+	}
+	if st.argvFrom == "" && st.ret >= 0 {
+		if argv, ok := tracefs.ReadCmdline(pid); ok && sameExec(pid, st.filename, argv) {
+			st.argv, st.argvFrom = argv, "proc"
+		}
+	}
+	if x.showUID || x.jsonOut {
+		st.uid = tracefs.ReadUID(pid)
+	}
+	if x.name != "" && !strings.Contains(st.comm, x.name) && !strings.Contains(strings.Join(st.argv, " "), x.name) {
+		return
+	}
+	if x.line != "" && !strings.Contains(strings.Join(st.argv, " "), x.line) {
+		return
+	}
+	x.rows++
+	switch st.argvFrom {
+	case "proc":
+		x.fromProc++
+	case "":
+		x.none++
+	}
+	if x.first == 0 {
+		x.first = st.ts
+	}
+	x.werr = x.write(st, pid)
+}
+
+func (x *execSnoop) write(st *execState, pid int) error {
+	out := x.out
+	if x.jsonOut {
+		j := execJSON{TS: st.ts, Time: float64(st.ts-x.first) / 1e9, PID: pid, Comm: st.comm, Ret: st.ret, Err: aggregate.ErrnoName(st.ret), Filename: st.filename, Argv: st.argv, Truncated: st.truncated}
 		if st.ppid >= 0 {
 			j.PPID = &st.ppid
 		}
@@ -194,28 +362,61 @@ func writeExec(out *bufio.Writer, st *execState, pid int, ret int64, first uint6
 		out.Write(b)
 		return out.WriteByte('\n')
 	}
-	if !*headerDone {
-		*headerDone = true
-		if showTS {
+	if !x.headerDone {
+		x.headerDone = true
+		if x.showTime {
+			fmt.Fprintf(out, "%-9s", "TIME")
+		}
+		if x.showTS {
 			fmt.Fprintf(out, "%-8s ", "TIME(s)")
 		}
-		if showUID {
+		if x.showUID {
 			fmt.Fprintf(out, "%-6s ", "UID")
 		}
 		fmt.Fprintf(out, "%-16s %-7s %-7s %3s %s\n", "PCOMM", "PID", "PPID", "RET", "ARGS")
 	}
-	if showTS {
-		fmt.Fprintf(out, "%-8.3f ", float64(st.ts-first)/1e9)
+	if x.showTime {
+		fmt.Fprintf(out, "%-9s", time.Now().Format("15:04:05"))
 	}
-	if showUID {
+	if x.showTS {
+		fmt.Fprintf(out, "%-8.3f ", float64(st.ts-x.first)/1e9)
+	}
+	if x.showUID {
 		fmt.Fprintf(out, "%-6s ", optInt(st.uid))
 	}
-	args := quoteArgs(st.argv)
-	if st.argvFrom == "" {
-		args = st.filename + " [argv unavailable]"
+	var args string
+	switch {
+	case st.argvFrom == "" && st.filename != "":
+		args = escapeText(st.filename) + " [argv unavailable]"
+	case st.argvFrom == "":
+		args = "[argv unavailable]"
+	case x.quote:
+		args = quoteAll(st.argv)
+	default:
+		args = quoteArgs(st.argv)
 	}
-	_, err := fmt.Fprintf(out, "%-16s %-7d %-7s %3d %s\n", st.comm, pid, optInt(st.ppid), ret, args)
+	if st.truncated {
+		args += " ..."
+	}
+	_, err := fmt.Fprintf(out, "%-16s %-7d %-7s %3d %s\n", escapeText(st.comm), pid, optInt(st.ppid), st.ret, args)
 	return err
+}
+
+// summary says on stderr how many rows did not get argv from the kernel.
+func (x *execSnoop) summary() {
+	w := x.c.App.ErrWriter
+	if x.fromProc == 0 && x.none == 0 && x.table.Evicted == 0 {
+		return
+	}
+	msg := fmt.Sprintf("tracer: %d exec rows: argv copied by the kernel (%s) for %d, read from /proc afterwards for %d, unavailable for %d",
+		x.rows, x.fetch.Way, x.rows-x.fromProc-x.none, x.fromProc, x.none)
+	if x.static > 0 {
+		msg += fmt.Sprintf(" (%d static binaries, which the loader's uprobe cannot see)", x.static)
+	}
+	if x.table.Evicted > 0 {
+		msg += fmt.Sprintf("; %d in-flight execs evicted", x.table.Evicted)
+	}
+	fmt.Fprintln(w, msg)
 }
 
 func optInt(v int) string {
@@ -223,6 +424,52 @@ func optInt(v int) string {
 		return "?"
 	}
 	return strconv.Itoa(v)
+}
+
+// quoteArgs joins argv for a terminal, quoting arguments that a shell
+// would split or that hold control characters, so the line is unambiguous.
+func quoteArgs(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`") || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			b.WriteString(strconv.Quote(a))
+		} else {
+			b.WriteString(a)
+		}
+	}
+	return b.String()
+}
+
+// quoteAll is BCC's -q: every argument in double quotes.
+func quoteAll(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	return b.String()
+}
+
+// escapeText makes a name a process controls safe for a terminal line:
+// control bytes and invalid UTF-8 are escaped, the rest is kept.
+func escapeText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // sameExec reports whether what /proc shows of pid is still the program

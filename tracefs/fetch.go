@@ -298,15 +298,19 @@ type Fetch struct {
 	maxArgs int
 	specs   []fetchProbe
 	events  []EventID // the probe events created for it
-	dynamic map[string]bool
-	srcs    map[*parse.Schema]*fetchSource
-	vals    map[int32]fetchValue
+	// eventLate says, per event, whether it is a loader-entry probe.
+	eventLate []bool
+	dynamic   map[string]bool
+	srcs      map[*parse.Schema]*fetchSource
+	vals      map[int32]fetchValue // copied at the call, by the calling thread
+	late      map[int32]fetchValue // copied by the new program's loader, by pid
 	// Dropped counts values never taken (the table is bounded).
 	Dropped int
 }
 
 type fetchProbe struct {
 	spec string
+	late bool   // see fetchSource.late
 	kind string // "argv", "path"
 	// ptrArg, for paths fetched in user space, names the field holding
 	// the pointer too, so the value can be matched to the syscall.
@@ -324,9 +328,11 @@ type fetchSource struct {
 	path  int
 	ptr   int
 	probe bool // an event of our own (hidden); false: a syscall event of the caller's
+	late  bool // the loader's entry: argv of the program that starts, after its exec
 }
 
 type fetchValue struct {
+	ts        uint64
 	argv      []string
 	truncated bool
 	path      string
@@ -364,7 +370,7 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 			}
 		}
 	}
-	f := &Fetch{Job: job, Way: way, maxArgs: cfg.MaxArgs, srcs: map[*parse.Schema]*fetchSource{}, vals: map[int32]fetchValue{}, dynamic: map[string]bool{}}
+	f := &Fetch{Job: job, Way: way, maxArgs: cfg.MaxArgs, srcs: map[*parse.Schema]*fetchSource{}, vals: map[int32]fetchValue{}, late: map[int32]fetchValue{}, dynamic: map[string]bool{}}
 	var err error
 	switch way {
 	case FetchKernel:
@@ -392,6 +398,7 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 			return nil, fmt.Errorf("fetching %s by %s: %w", job, way, err)
 		}
 		s.probes.pending[len(s.probes.pending)-1].owner = f
+		s.probes.pending[len(s.probes.pending)-1].late = p.late
 	}
 	s.fetches = append(s.fetches, f)
 	return f, nil
@@ -467,8 +474,32 @@ func (f *Fetch) uprobeSpecs() error {
 			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:u64", file, off) + argvFetchArgs(f.maxArgs, func(i int) string {
 				return "+0($stack" + strconv.Itoa(i+1) + ")"
 			})
-			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec})
+			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec, late: true})
 			f.Files = append(f.Files, file)
+		}
+		// And libc's exec functions, in the caller: the argv exactly as
+		// passed (a script's own argv[0] too), failed execs included.
+		if files, err := libcFiles(); err == nil {
+			for _, file := range files {
+				syms, err := ELFSymbols(file)
+				if err != nil {
+					continue
+				}
+				done := map[uint64]bool{}
+				for _, s := range syms {
+					arg := map[string]int{"execve": 2, "execveat": 3, "fexecve": 2}[s.Name]
+					if arg == 0 || done[s.Offset] {
+						continue
+					}
+					done[s.Offset] = true
+					a := "$arg" + strconv.Itoa(arg)
+					spec := fmt.Sprintf("uprobe:%s:0x%x", file, s.Offset) + argvFetchArgs(f.maxArgs, func(i int) string {
+						return "+0(+" + strconv.Itoa(8*i) + "(" + a + "))"
+					})
+					f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec})
+				}
+				f.Files = append(f.Files, file)
+			}
 		}
 	} else {
 		files, err := libcFiles()
@@ -700,12 +731,12 @@ func (f *Fetch) bind(d *parse.Decoder, s *Session) {
 			f.srcs[sc] = &fetchSource{kind: p.kind, path: sc.FieldIndex(p.field), ptr: -1, argc: -1}
 		}
 	}
-	for _, id := range f.events {
+	for i, id := range f.events {
 		sc := d.SchemaByName(id.String())
 		if sc == nil {
 			continue
 		}
-		src := &fetchSource{probe: true, path: sc.FieldIndex("path"), ptr: sc.FieldIndex("ptr"), argc: sc.FieldIndex("argc")}
+		src := &fetchSource{probe: true, late: f.eventLate[i], path: sc.FieldIndex("path"), ptr: sc.FieldIndex("ptr"), argc: sc.FieldIndex("argc")}
 		if sc.FieldIndex("a0") >= 0 {
 			src.kind = "argv"
 			for i := 0; i <= f.maxArgs; i++ {
@@ -743,7 +774,7 @@ func (f *Fetch) observe(r *parse.Record) {
 		if src.argc >= 0 {
 			n = min(n, int(r.Uint(src.argc)))
 		}
-		v := fetchValue{argv: make([]string, 0, n)}
+		v := fetchValue{ts: r.TS, argv: make([]string, 0, n)}
 		for i, idx := range src.args {
 			if i >= n {
 				break
@@ -758,10 +789,18 @@ func (f *Fetch) observe(r *parse.Record) {
 			}
 			v.argv = append(v.argv, string(cstrBytes(b)))
 		}
-		f.vals[tid] = v
-		if f.OnArgv != nil {
-			f.OnArgv(int(tid))
+		if src.late {
+			if len(f.late) >= maxFetchValues {
+				f.Dropped += len(f.late)
+				clear(f.late)
+			}
+			f.late[tid] = v
+			if f.OnArgv != nil {
+				f.OnArgv(int(tid))
+			}
+			return
 		}
+		f.vals[tid] = v
 	case "path":
 		if src.path < 0 {
 			return
@@ -770,7 +809,7 @@ func (f *Fetch) observe(r *parse.Record) {
 		if !ok || len(b) == 0 {
 			return // (fault): nothing copied
 		}
-		v := fetchValue{path: string(cstrBytes(b))}
+		v := fetchValue{ts: r.TS, path: string(cstrBytes(b))}
 		if src.ptr >= 0 {
 			v.ptr, v.hasPtr = r.Uint(src.ptr), true
 		}
@@ -785,15 +824,37 @@ func cstrBytes(b []byte) []byte {
 	return b
 }
 
-// Argv takes the argv fetched for tid (the thread that called execve, or
-// with the uprobe way the new program's pid). truncated says more than
+// callerSlack is how long before a syscall's enter event a value copied
+// in the caller (a uprobe on libc's wrapper, which runs first) may be.
+const callerSlack = 5_000_000 // 5 ms of trace clock (ns for the default clock)
+
+// Argv takes the argv copied at the call by thread tid for the exec whose
+// sys_enter event came at enterTS (0: any). A value from before that call
+// belongs to an earlier one and is dropped. truncated says more than
 // MaxArgs were passed.
-func (f *Fetch) Argv(tid int) (argv []string, truncated bool, ok bool) {
+func (f *Fetch) Argv(tid int, enterTS uint64) (argv []string, truncated bool, ok bool) {
 	v, ok := f.vals[int32(tid)]
 	if !ok || v.argv == nil {
 		return nil, false, false
 	}
 	delete(f.vals, int32(tid))
+	if enterTS > callerSlack && v.ts < enterTS-callerSlack {
+		return nil, false, false
+	}
+	return v.argv, v.truncated, true
+}
+
+// LoaderArgv takes the argv that the loader of the program pid exec'd at
+// execTS copied (uprobe way; OnArgv says when it came).
+func (f *Fetch) LoaderArgv(pid int, execTS uint64) (argv []string, truncated bool, ok bool) {
+	v, ok := f.late[int32(pid)]
+	if !ok {
+		return nil, false, false
+	}
+	delete(f.late, int32(pid))
+	if v.ts < execTS {
+		return nil, false, false // the previous program's
+	}
 	return v.argv, v.truncated, true
 }
 

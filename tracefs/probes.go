@@ -370,6 +370,7 @@ type pendingProbe struct {
 	// owner is the fetch that asked for the probe (fetch.go): its events
 	// are the session's own, hidden from Next.
 	owner *Fetch
+	late  bool
 }
 
 // addProbe is AddTracepoint for a probe spec: it is parsed, checked
@@ -448,6 +449,7 @@ func (s *Session) createProbes() error {
 		s.filters[id] = p.filter
 		if p.owner != nil {
 			p.owner.events = append(p.owner.events, id)
+			p.owner.eventLate = append(p.owner.eventLate, p.late)
 			s.internal[id] = true
 		}
 	}

@@ -92,7 +92,11 @@ func statusField(b []byte, key string) (int, bool) {
 	if j := bytes.IndexByte(rest, '\n'); j >= 0 {
 		rest = rest[:j]
 	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(rest)))
+	f := bytes.Fields(rest) // "Uid:" has four numbers: the first is the real one
+	if len(f) == 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(f[0]))
 	return n, err == nil
 }
 

@@ -1,4 +1,4 @@
-package commands
+package tracefs
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 // answer is best effort (the task may have exited, exec'd or reused the
 // buffer). Callers mark what they could not read.
 
-// readUserString reads a NUL-terminated string of at most maxLen bytes at
+// ReadUserString reads a NUL-terminated string of at most maxLen bytes at
 // addr in the memory of task tid.
-func readUserString(tid int, addr uint64, maxLen int) (string, bool) {
+func ReadUserString(tid int, addr uint64, maxLen int) (string, bool) {
 	if addr == 0 || tid <= 0 {
 		return "", false
 	}
@@ -47,8 +47,8 @@ func readUserString(tid int, addr uint64, maxLen int) (string, bool) {
 	return "", false // no terminator within reach: not trustworthy
 }
 
-// readUserArgv reads a NULL-terminated argv array at addr in task tid.
-func readUserArgv(tid int, addr uint64) ([]string, bool) {
+// ReadUserArgv reads a NULL-terminated argv array at addr in task tid.
+func ReadUserArgv(tid int, addr uint64) ([]string, bool) {
 	if addr == 0 {
 		return nil, false
 	}
@@ -68,7 +68,7 @@ func readUserArgv(tid int, addr uint64) ([]string, bool) {
 		if p == 0 {
 			return out, true
 		}
-		s, ok := readUserString(tid, p, 4096)
+		s, ok := ReadUserString(tid, p, 4096)
 		if !ok {
 			return out, false
 		}
@@ -77,8 +77,8 @@ func readUserArgv(tid int, addr uint64) ([]string, bool) {
 	return out, false
 }
 
-// readCmdline returns /proc/PID/cmdline split into arguments.
-func readCmdline(pid int) ([]string, bool) {
+// ReadCmdline returns /proc/PID/cmdline split into arguments.
+func ReadCmdline(pid int) ([]string, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil || len(b) == 0 {
 		return nil, false
@@ -87,59 +87,23 @@ func readCmdline(pid int) ([]string, bool) {
 	return strings.Split(string(b), "\x00"), true
 }
 
-// readPPIDUID returns the parent pid (from /proc/PID/stat) and real uid
-// (from /proc/PID/status), -1 where unreadable.
-func readPPIDUID(pid int) (ppid, uid int) {
-	ppid, uid = -1, -1
-	p := "/proc/" + strconv.Itoa(pid)
-	if b, err := os.ReadFile(p + "/stat"); err == nil {
-		// comm may contain spaces and parentheses: fields follow the last ')'.
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 {
-			f := strings.Fields(string(b[i+1:]))
-			if len(f) > 1 {
-				if v, err := strconv.Atoi(f[1]); err == nil {
-					ppid = v
-				}
-			}
-		}
+// ReadUID returns the real uid of pid from /proc/PID/status, -1 if unreadable.
+func ReadUID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return -1
 	}
-	if b, err := os.ReadFile(p + "/status"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
-				if f := strings.Fields(rest); len(f) > 0 {
-					if v, err := strconv.Atoi(f[0]); err == nil {
-						uid = v
-					}
-				}
-				break
-			}
-		}
+	if v, ok := statusField(b, "Uid:"); ok {
+		return v
 	}
-	return ppid, uid
+	return -1
 }
 
-// readComm returns /proc/PID/comm.
-func readComm(pid int) (string, bool) {
+// ReadComm returns /proc/PID/comm.
+func ReadComm(pid int) (string, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 	if err != nil {
 		return "", false
 	}
 	return strings.TrimSuffix(string(b), "\n"), true
-}
-
-// quoteArgs joins argv for a terminal, quoting arguments that a shell
-// would split or that hold control characters, so the line is unambiguous.
-func quoteArgs(argv []string) string {
-	var b strings.Builder
-	for i, a := range argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`") || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-			b.WriteString(strconv.Quote(a))
-		} else {
-			b.WriteString(a)
-		}
-	}
-	return b.String()
 }
