@@ -67,6 +67,23 @@ var doctorCommand = &cli.Command{
 				fmt.Fprintf(w, "instance:        %s  %s\n", in.Name, who)
 			}
 		}
+		// Per job, the way this kernel copies user data at the event, and
+		// why each better way is out.
+		for _, job := range []tracefs.FetchJob{tracefs.FetchExecArgv, tracefs.FetchOpenPath} {
+			var chosen *tracefs.FetchOption
+			var better []tracefs.FetchOption
+			for _, o := range fs.FetchOptions(job) {
+				if o.Available {
+					chosen = &o
+					break
+				}
+				better = append(better, o)
+			}
+			fmt.Fprintf(w, "%-16s %s: %s\n", job.String()+":", chosen.Way, chosen.Why)
+			for _, o := range better {
+				fmt.Fprintf(w, "%-16s   (not %s: %s)\n", "", o.Way, o.Why)
+			}
+		}
 		for _, n := range f.Notes {
 			fmt.Fprintf(w, "note:            %s\n", n)
 		}

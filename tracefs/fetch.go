@@ -175,11 +175,11 @@ func (fs *FS) FetchOptions(job FetchJob) []FetchOption {
 		if err != nil || len(files) == 0 {
 			up.Why = fmt.Sprintf("no dynamic loader or libc found to probe (%v)", err)
 		} else {
-			what := "the dynamic loader's entry in"
+			what := "the dynamic loader's entry in " + strings.Join(files, ", ") + ", and libc's exec functions; static binaries exec'd by static callers are not covered"
 			if job == FetchOpenPath {
-				what = "libc's open functions in"
+				what = "libc's open functions in " + strings.Join(files, ", ") + "; static binaries, raw syscalls and the loader's own opens are not covered"
 			}
-			up.Available, up.Why = true, what+" "+strings.Join(files, ", ")+"; static binaries and the loader's own opens are not covered"
+			up.Available, up.Why = true, what
 		}
 	}
 	out = append(out, up)
