@@ -113,8 +113,8 @@ func runExecsnoop(c *cli.Context) error {
 	}
 	x := &execSnoop{
 		c: c, out: bufio.NewWriterSize(c.App.Writer, 64<<10),
-		table: aggregate.NewBounded[int32, *execState](c.Int("max-pending")),
-		held:  map[int]*execState{},
+		table:   aggregate.NewBounded[int32, *execState](c.Int("max-pending")),
+		held:    map[int]*execState{},
 		jsonOut: c.Bool("json"), fails: c.Bool("fails"), showUID: c.Bool("print-uid"),
 		showTS: c.Bool("timestamp"), showTime: c.Bool("time"), quote: c.Bool("quote"),
 		name: c.String("name"), line: c.String("line"),

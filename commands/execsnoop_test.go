@@ -39,8 +39,6 @@ func kernelWays(t *testing.T, job tracefs.FetchJob, prog string) []string {
 	return ways
 }
 
-
-
 func dynamicELF(p string) bool {
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
