@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/tracer-dev/tracer/parse"
@@ -33,6 +34,15 @@ import (
 // from Next (the caller did not add them); Next feeds every record to the
 // session's fetches in time order, and the caller takes the values when
 // the syscall it joins them to completes.
+
+// fsCache holds what the fetch ladder reads once per FS.
+type fsCache struct {
+	mu      sync.Mutex
+	syms    []byte
+	symsErr error
+	mapped  map[string][]string // "loader", "libc" → files
+	argMode *ArgMode
+}
 
 // FetchJob is a piece of user data a caller wants copied at the event.
 type FetchJob int
@@ -168,9 +178,9 @@ func (fs *FS) FetchOptions(job FetchJob) []FetchOption {
 		var files []string
 		var err error
 		if job == FetchExecArgv {
-			files, err = loaderFiles()
+			files, err = fs.loaderFiles()
 		} else {
-			files, err = libcFiles()
+			files, err = fs.libcFiles()
 		}
 		if err != nil || len(files) == 0 {
 			up.Why = fmt.Sprintf("no dynamic loader or libc found to probe (%v)", err)
@@ -221,7 +231,11 @@ func (fs *FS) hasEprobes() bool {
 	if !fs.exists("dynamic_events") {
 		return false
 	}
-	syms, err := fs.Kallsyms()
+	// The kernel's own config, where it publishes it, is cheaper to read.
+	if b, err := readGzip(path.Join(fs.procRoot, "config.gz")); err == nil {
+		return bytes.Contains(b, []byte("\nCONFIG_EPROBE_EVENTS=y"))
+	}
+	syms, err := fs.kallsymsOnce()
 	if err != nil {
 		return false
 	}
@@ -248,7 +262,7 @@ var syscallRegs = map[string]struct {
 // how to reach its argument N: through the pt_regs wrapper where the
 // kernel has one, else the plain sys_NAME with its arguments in place.
 func (fs *FS) syscallEntry(name string) (fn string, viaRegs bool, err error) {
-	syms, err := fs.Kallsyms()
+	syms, err := fs.kallsymsOnce()
 	if err != nil {
 		return "", false, fmt.Errorf("reading kallsyms: %w", err)
 	}
@@ -384,7 +398,7 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 	case FetchKprobe:
 		err = f.kprobeSpecs(s.fs)
 	case FetchUprobe:
-		err = f.uprobeSpecs()
+		err = f.uprobeSpecs(s.fs)
 	case FetchProc:
 	}
 	if err != nil {
@@ -459,9 +473,9 @@ var libcOpens = []struct {
 	{"__open_2", 1}, {"__open64_2", 1}, {"__openat_2", 2}, {"__openat64_2", 2},
 }
 
-func (f *Fetch) uprobeSpecs() error {
+func (f *Fetch) uprobeSpecs(fs *FS) error {
 	if f.Job == FetchExecArgv {
-		files, err := loaderFiles()
+		files, err := fs.loaderFiles()
 		if err != nil {
 			return err
 		}
@@ -479,7 +493,7 @@ func (f *Fetch) uprobeSpecs() error {
 		}
 		// And libc's exec functions, in the caller: the argv exactly as
 		// passed (a script's own argv[0] too), failed execs included.
-		if files, err := libcFiles(); err == nil {
+		if files, err := fs.libcFiles(); err == nil {
 			for _, file := range files {
 				syms, err := ELFSymbols(file)
 				if err != nil {
@@ -502,7 +516,7 @@ func (f *Fetch) uprobeSpecs() error {
 			}
 		}
 	} else {
-		files, err := libcFiles()
+		files, err := fs.libcFiles()
 		if err != nil {
 			return err
 		}
@@ -587,13 +601,24 @@ func elfEntryOffset(file string) (uint64, error) {
 // loaderFiles lists the dynamic loaders to probe: every ld.so that a
 // running process maps (through /proc/PID/root, so containers' own are
 // covered) and the interpreters of the usual programs, one path per file.
-func loaderFiles() ([]string, error) {
-	return mappedFiles(isLoader, []string{"/bin/sh", "/usr/bin/env", "/bin/true"}, true)
-}
+func (fs *FS) loaderFiles() ([]string, error) { return fs.mappedOnce("loader") }
 
 // libcFiles lists the C libraries to probe, likewise.
-func libcFiles() ([]string, error) {
-	return mappedFiles(isLibc, []string{"/bin/sh", "/usr/bin/env", "/bin/true"}, false)
+func (fs *FS) libcFiles() ([]string, error) { return fs.mappedOnce("libc") }
+
+// mappedOnce scans /proc once per FS for both kinds of file.
+func (fs *FS) mappedOnce(kind string) ([]string, error) {
+	c := &fs.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mapped == nil {
+		progs := []string{"/bin/sh", "/usr/bin/env", "/bin/true"}
+		c.mapped = scanMapped(progs)
+	}
+	if len(c.mapped[kind]) == 0 {
+		return nil, errors.New("none found")
+	}
+	return c.mapped[kind], nil
 }
 
 func isLoader(base string) bool {
@@ -604,14 +629,15 @@ func isLibc(base string) bool {
 	return base == "libc.so.6" || (strings.HasPrefix(base, "libc-2.") && strings.HasSuffix(base, ".so"))
 }
 
-// mappedFiles finds files whose base name match says are wanted: mapped by
-// running processes, and named by the programs' ELF interpreter (interp)
-// or their DT_NEEDED resolution through the loader's usual directories.
-func mappedFiles(match func(string) bool, programs []string, interp bool) ([]string, error) {
+// scanMapped finds the loaders and C libraries to probe: those named by
+// the programs' ELF interpreter and DT_NEEDED entries (resolved through
+// the loader's usual directories), then every one a running process maps.
+// Each file appears once (by device and inode), plain paths first.
+func scanMapped(programs []string) map[string][]string {
 	type key struct{ dev, ino uint64 }
 	seen := map[key]bool{}
-	var out []string
-	add := func(p string) {
+	out := map[string][]string{}
+	add := func(kind, p string) {
 		st, err := os.Stat(p)
 		if err != nil || !st.Mode().IsRegular() {
 			return
@@ -625,7 +651,7 @@ func mappedFiles(match func(string) bool, programs []string, interp bool) ([]str
 			return
 		}
 		seen[k] = true
-		out = append(out, p)
+		out[kind] = append(out[kind], p)
 	}
 	for _, prog := range programs {
 		ef, err := elf.Open(prog)
@@ -634,7 +660,7 @@ func mappedFiles(match func(string) bool, programs []string, interp bool) ([]str
 		}
 		var ip string
 		for _, p := range ef.Progs {
-			if p.Type == elf.PT_INTERP {
+			if p.Type == elf.PT_INTERP && p.Filesz < 4096 {
 				b := make([]byte, p.Filesz)
 				if _, err := p.ReadAt(b, 0); err == nil {
 					ip = string(bytes.TrimRight(b, "\x00"))
@@ -643,16 +669,13 @@ func mappedFiles(match func(string) bool, programs []string, interp bool) ([]str
 		}
 		libs, _ := ef.ImportedLibraries()
 		ef.Close()
-		if interp && ip != "" {
-			add(ip)
+		if ip != "" {
+			add("loader", ip)
 		}
-		if !interp {
-			for _, l := range libs {
-				if !match(l) {
-					continue
-				}
+		for _, l := range libs {
+			if isLibc(l) {
 				for _, dir := range libDirs(ip) {
-					add(filepath.Join(dir, l))
+					add("libc", filepath.Join(dir, l))
 				}
 			}
 		}
@@ -668,26 +691,27 @@ func mappedFiles(match func(string) bool, programs []string, interp bool) ([]str
 		}
 		for _, line := range bytes.Split(b, []byte("\n")) {
 			i := bytes.IndexByte(line, '/')
-			if i < 0 {
+			if i < 0 || !bytes.Contains(line[i:], []byte(".so")) {
 				continue
 			}
 			file := string(line[i:])
-			if strings.HasSuffix(file, " (deleted)") || !match(filepath.Base(file)) {
+			if strings.HasSuffix(file, " (deleted)") {
+				continue
+			}
+			kind := ""
+			switch base := filepath.Base(file); {
+			case isLoader(base):
+				kind = "loader"
+			case isLibc(base):
+				kind = "libc"
+			default:
 				continue
 			}
 			// The path is in the process's mount namespace.
-			add(procRoot + "/" + p.Name() + "/root" + file)
+			add(kind, procRoot+"/"+p.Name()+"/root"+file)
 		}
 	}
-	if len(out) == 0 {
-		return nil, errors.New("none found")
-	}
-	// Prefer plain paths over /proc/PID/root ones for the same file: they
-	// were added first; keep the order stable for messages and tests.
-	sort.SliceStable(out, func(i, j int) bool {
-		return !strings.HasPrefix(out[i], procRoot) && strings.HasPrefix(out[j], procRoot)
-	})
-	return out, nil
+	return out
 }
 
 // libDirs are the directories a loader searches first on this machine.

@@ -37,6 +37,8 @@ type FS struct {
 	// Notice is a one-line message for stderr when Open changed the system
 	// (for example mounted tracefs); empty otherwise.
 	Notice string
+
+	cache fsCache // what a run reads once (fetch.go)
 }
 
 // NewFS uses root as the tracefs mount without checking it, so that tests

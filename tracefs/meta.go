@@ -1,6 +1,12 @@
 package tracefs
 
-import "path"
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path"
+)
 
 // The files below are what the decoder needs besides the pages. They are
 // handed out as bytes; package parse gives them meaning, so a trace.dat
@@ -9,6 +15,19 @@ import "path"
 // Kallsyms returns /proc/kallsyms, to resolve kernel addresses in events.
 // Without root (or with kptr_restrict) the addresses read as zeros.
 func (fs *FS) Kallsyms() ([]byte, error) { return readAbs(path.Join(fs.procRoot, "kallsyms")) }
+
+// kallsymsOnce is Kallsyms read once per FS: reading it costs the kernel
+// hundreds of milliseconds on some machines, and the fetch ladder asks
+// several questions of it.
+func (fs *FS) kallsymsOnce() ([]byte, error) {
+	c := &fs.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.syms == nil && c.symsErr == nil {
+		c.syms, c.symsErr = fs.Kallsyms()
+	}
+	return c.syms, c.symsErr
+}
 
 // PrintkFormats returns printk_formats, to resolve %s pointers to
 // constant kernel strings (trace_printk, bprint events).
@@ -25,3 +44,17 @@ func (fs *FS) HeaderEvent() ([]byte, error) { return fs.readFile("events/header_
 // HeaderPage returns the top-level events/header_page. Readers of an
 // instance must use Instance.HeaderPage: the sub-buffer size is per instance.
 func (fs *FS) HeaderPage() ([]byte, error) { return fs.readFile("events/header_page") }
+
+// readGzip reads a gzip-compressed file (such as /proc/config.gz) whole.
+func readGzip(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	return io.ReadAll(io.LimitReader(z, 16<<20))
+}

@@ -80,6 +80,17 @@ func (fs *FS) ArgMode() ArgMode {
 	if argModeOverride != nil {
 		return *argModeOverride
 	}
+	fs.cache.mu.Lock()
+	defer fs.cache.mu.Unlock()
+	if fs.cache.argMode != nil {
+		return *fs.cache.argMode
+	}
+	m := fs.argMode()
+	fs.cache.argMode = &m
+	return m
+}
+
+func (fs *FS) argMode() ArgMode {
 	m := ArgMode{Arch: runtime.GOARCH}
 	if b, err := fs.readFile("README"); err == nil {
 		s := string(b)
