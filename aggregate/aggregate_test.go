@@ -3,6 +3,7 @@ package aggregate
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -263,5 +264,34 @@ func TestNames(t *testing.T) {
 	}
 	if got := OpenFlags(0x80000 | 0x41); got != "O_WRONLY|O_CREAT|O_CLOEXEC" {
 		t.Errorf("OpenFlags = %q", got)
+	}
+}
+
+// TestValueJSONEscapes: a key holds whatever bytes a process chose (its
+// name, a path); the JSON of a table must stay valid and say the same as
+// record --json would.
+func TestValueJSONEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a\x01b", "a\x01b"},
+		{"a\xffb", "a\ufffdb"},
+		{"q\"\\", "q\"\\"},
+		{"\n\t\x1b[31m", "\n\t\x1b[31m"},
+		{"é", "é"},
+		{"", ""},
+	} {
+		row := map[string]Value{"comm": {IsStr: true, Str: tc.in}, "pid": {Int: -3}}
+		b, err := json.Marshal(row)
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		var back map[string]any
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Errorf("%q: invalid JSON %s: %v", tc.in, b, err)
+			continue
+		}
+		if back["comm"] != tc.want || back["pid"] != float64(-3) {
+			t.Errorf("%q: decoded %q %v, want %q -3", tc.in, back["comm"], back["pid"], tc.want)
+		}
 	}
 }

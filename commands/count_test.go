@@ -134,3 +134,40 @@ func TestCountBadKey(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestAggregateJSONHostileKey: a process chooses the bytes of its path
+// and name; control bytes and invalid UTF-8 in a key must not empty the
+// JSON table of count or hist (with or without --interval).
+func TestAggregateJSONHostileKey(t *testing.T) {
+	needTracefs(t)
+	bad := "a\x01\"\\\xffb"
+	prog := filepath.Join(t.TempDir(), bad)
+	if err := os.Symlink("/bin/true", prog); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Dir(prog) + "/a\x01\"\\\ufffdb"
+	for _, args := range [][]string{
+		{"count", "--json", "--by", "filename,comm"},
+		{"count", "--json", "--interval", "10s", "--by", "filename,comm"},
+		{"hist", "--json", "--field", "pid", "--by", "filename,comm"},
+	} {
+		out, errs, code := run(append(args, "sched:sched_process_exec", "--", prog)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var res struct {
+			Counts []struct{ Key map[string]any }
+			Hists  []struct{ Key map[string]any }
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%v: bad JSON %q: %v", args, out, err)
+		}
+		found := false
+		for _, r := range append(res.Counts, res.Hists...) {
+			found = found || r.Key["filename"] == want
+		}
+		if !found {
+			t.Errorf("%v: no row for filename %q in %s", args, want, out)
+		}
+	}
+}
