@@ -378,29 +378,15 @@ func ExecHeld(args []string) int {
 func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs chan os.Signal) (err error) {
 	name := c.String("output")
 	errw := c.App.ErrWriter
-	flags := os.O_RDWR | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-	if c.Bool("force") {
-		flags |= os.O_TRUNC
-	} else {
-		flags |= os.O_EXCL
-	}
-	out, err := os.OpenFile(name, flags, 0o600)
+	of, err := createOut(name, c.Bool("force"))
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s exists: choose another name or add --force", name)
-		}
-		if errors.Is(err, syscall.ELOOP) {
-			return fmt.Errorf("%s is a symbolic link: refusing to write through it", name)
-		}
 		return err
 	}
-	started := false // pages may be in the file: keep it whatever happens
-	defer func() {
-		out.Close()
-		if !started && err != nil {
-			os.Remove(name) // nothing useful in it
-		}
-	}()
+	out := of.f
+	// Closes the file; before publish, the user's name was never touched
+	// and the unnamed file goes away. After it, pages may be in the file:
+	// it stays whatever happens.
+	defer of.discard()
 
 	type cpuRec struct {
 		r    *tracefs.RawRecorder
@@ -455,7 +441,9 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 			r.SetSink(sw)
 			recs = append(recs, &cpuRec{r: r, done: make(chan error, 1)})
 		}
-		started = true
+		if err := of.publish(); err != nil {
+			return err
+		}
 		for _, cr := range recs {
 			go func(cr *cpuRec) { cr.done <- cr.r.Run() }(cr)
 		}
@@ -589,6 +577,131 @@ wait:
 		}
 	}
 	return nil
+}
+
+// outFile is the trace.dat of record -o until recording starts: an
+// unnamed file in the target's directory (O_TMPFILE) or, where the
+// filesystem has none, a hidden temporary there. publish gives it the
+// user's name once the session is set up, so a setup that fails (a bad
+// clock, filter, pid or buffer size) leaves whatever was at that name
+// untouched, and a kill before then leaves nothing behind.
+type outFile struct {
+	f         *os.File
+	name      string
+	tmp       string // the hidden temporary's path; "" while unnamed
+	force     bool
+	published bool
+}
+
+// createOut checks the target and creates the file that will become it.
+func createOut(name string, force bool) (*outFile, error) {
+	if err := checkTarget(name, force); err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(name)
+	if fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600); err == nil {
+		return &outFile{f: os.NewFile(uintptr(fd), name), name: name, force: force}, nil
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tracer-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	return &outFile{f: f, name: name, tmp: f.Name(), force: force}, nil
+}
+
+// checkTarget refuses a name that exists without --force, and with it
+// anything but a regular file: never through a symlink, never in place of
+// a FIFO, device or directory.
+func checkTarget(name string, force bool) error {
+	fi, err := os.Lstat(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking %s: %w", name, err)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link: refusing to write through it", name)
+	case !force:
+		return fmt.Errorf("%s exists: choose another name or add --force", name)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s): refusing to replace it", name, fileKind(fi.Mode()))
+	}
+	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
+}
+
+// publish gives the file its name: atomically, and without --force never
+// over a file that appeared meanwhile.
+func (o *outFile) publish() error {
+	if err := checkTarget(o.name, o.force); err != nil {
+		return err
+	}
+	if o.tmp == "" && !o.force { // link the unnamed file, failing if name exists
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(o.f.Fd())), unix.AT_FDCWD, o.name, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.ENOENT) { // no /proc: root can link by descriptor
+			err = unix.Linkat(int(o.f.Fd()), "", unix.AT_FDCWD, o.name, unix.AT_EMPTY_PATH)
+		}
+		return o.named(err)
+	}
+	if o.tmp == "" { // --force: a hidden name first, then rename over
+		tmp := filepath.Join(filepath.Dir(o.name), fmt.Sprintf(".%s.tracer-%d-%x", filepath.Base(o.name), os.Getpid(), time.Now().UnixNano()))
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(o.f.Fd())), unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.ENOENT) {
+			err = unix.Linkat(int(o.f.Fd()), "", unix.AT_FDCWD, tmp, unix.AT_EMPTY_PATH)
+		}
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", o.name, err)
+		}
+		o.tmp = tmp
+	}
+	var err error
+	if o.force {
+		err = os.Rename(o.tmp, o.name)
+	} else {
+		err = unix.Renameat2(unix.AT_FDCWD, o.tmp, unix.AT_FDCWD, o.name, unix.RENAME_NOREPLACE)
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) { // no RENAME_NOREPLACE here
+			if err = os.Link(o.tmp, o.name); err == nil {
+				os.Remove(o.tmp)
+			}
+		}
+	}
+	if err == nil {
+		o.tmp = ""
+	}
+	return o.named(err)
+}
+
+func (o *outFile) named(err error) error {
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return fmt.Errorf("%s exists: choose another name or add --force", o.name)
+	case err != nil:
+		return fmt.Errorf("creating %s: %w", o.name, err)
+	}
+	o.published = true
+	return nil
+}
+
+// discard closes the file and, if it was never published, removes its
+// temporary name (if it had one).
+func (o *outFile) discard() {
+	o.f.Close()
+	if !o.published && o.tmp != "" {
+		os.Remove(o.tmp)
+	}
 }
 
 // traceDatMeta is the trace.dat metadata of a session's RawMeta.
