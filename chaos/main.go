@@ -1225,7 +1225,7 @@ func (s *Suite) OutPath(r *Row) {
 	for _, c := range []struct {
 		path  string
 		extra []string
-	}{{fifo, nil}, {old, []string{"--clock", "nosuchclock"}}, {old, []string{"--filter", "nosuchfield > 0"}}} {
+	}{{fifo, nil}, {old, []string{"--clock", "nosuchclock"}}, {old, []string{"--filter", "nosuchfield > 0"}}, {old, []string{"-b", "0"}}, {old, []string{"-b", "4611686018427387904"}}} {
 		r.Tried++
 		os.WriteFile(old, []byte("precious\n"), 0o644)
 		args := append([]string{"record", "-d", "200ms", "--force", "-o", c.path}, c.extra...)

@@ -23,9 +23,23 @@ func liveFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
-		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		bufferSizeFlag,
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON"},
 	}, extra...)
+}
+
+// bufferSizeFlag is --buffer-size, for record and every live command.
+var bufferSizeFlag = &cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: fmt.Sprintf("per-CPU ring buffer in `KB` (1 to %d)", tracefs.MaxBufferSizeKB), Value: 4096}
+
+// bufferSizeKB returns --buffer-size, refused before anything is set up
+// when it is out of range (0 or less would otherwise mean the kernel's
+// default, and a huge one a tiny buffer).
+func bufferSizeKB(c *cli.Context) (int, error) {
+	kb := c.Int("buffer-size")
+	if err := tracefs.CheckBufferSizeKB(kb); err != nil {
+		return 0, &exitError{code: 2, err: fmt.Errorf("--buffer-size: %w", err)}
+	}
+	return kb, nil
 }
 
 // liveSpec says what a live command traces and what it does with records.
@@ -82,11 +96,15 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	if len(spec.childArgs) > 0 && len(c.IntSlice("pid")) > 0 {
 		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
 	}
+	kb, err := bufferSizeKB(c)
+	if err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
 	}
-	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
+	opts := tracefs.SessionOptions{BufferSizeKB: kb, PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
 	var child *childProc
 	if len(spec.childArgs) > 0 {
 		child, err = startHeld(spec.childArgs, c.App.ErrWriter)

@@ -41,7 +41,7 @@ happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
-		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		bufferSizeFlag,
 		&cli.StringFlag{Name: "clock", Usage: "trace clock (local, global, mono, boot, ...)"},
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
 		&cli.BoolFlag{Name: "stats", Usage: "print per-CPU counts (read, lost, kernel overrun) on stderr at the end, even when nothing was lost"},
@@ -74,11 +74,15 @@ func runRecord(c *cli.Context) error {
 	if len(command) > 0 && len(c.IntSlice("pid")) > 0 {
 		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
 	}
+	kb, err := bufferSizeKB(c)
+	if err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
 	}
-	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), Clock: c.String("clock"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow")}
+	opts := tracefs.SessionOptions{BufferSizeKB: kb, Clock: c.String("clock"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow")}
 
 	var child *childProc
 	if len(command) > 0 {

@@ -198,6 +198,7 @@ func TestRecordFileForceKeepsOld(t *testing.T) {
 		{"--clock", "nosuchclock"},
 		{"--filter", "nosuchfield > 0"},
 		{"-p", "99999999999"},
+		{"--buffer-size", "4611686018427387904"},
 	} {
 		if err := os.WriteFile(p, []byte("precious\n"), 0o644); err != nil {
 			t.Fatal(err)
