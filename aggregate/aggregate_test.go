@@ -295,3 +295,26 @@ func TestValueJSONEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoss: the case, -b 4 under load: 44 page reports without a
+// size and an overrun of 63,648 must say 63,648 events lost, not 0.
+func TestLoss(t *testing.T) {
+	l := SumLoss([]CPULoss{
+		{UnknownInPages: 44, Overrun: 63648},
+		{InPages: 300, Overrun: 250, Dropped: 7, CommitOverrun: 1}, // pages ahead of a counter read earlier
+		{},
+	})
+	if l.Events != 63648+300+7+1 || l.Unknown != 44 {
+		t.Fatalf("loss %+v", l)
+	}
+	if got := l.String(); got != "63956 events lost (44 loss reports without a size)" {
+		t.Errorf("String = %q", got)
+	}
+	later := SumLoss([]CPULoss{{UnknownInPages: 50, Overrun: 70000}, {InPages: 300, Overrun: 400, Dropped: 7, CommitOverrun: 1}, {}})
+	if d := later.Sub(l); d.Events != 70000-63648+100 || d.Unknown != 6 {
+		t.Errorf("interval loss %+v", d)
+	}
+	if (Loss{}).Any() || (Loss{}).String() != "0 events lost" || !(Loss{Unknown: 1}).Any() {
+		t.Error("empty loss")
+	}
+}

@@ -49,7 +49,7 @@ func runCount(c *cli.Context) error {
 		return &exitError{code: 2, err: fmt.Errorf("--by: %w", err)}
 	}
 	ctr := aggregate.NewCounter(k)
-	var lost lostCount
+	loss := &lossMeter{}
 	jsonOut, top := c.Bool("json"), c.Int("top")
 	inKernel := c.Bool("in-kernel")
 	if inKernel {
@@ -77,19 +77,22 @@ func runCount(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
 			if final && c.Duration("interval") > 0 && ctr.Total == 0 {
 				return nil // the last interval was printed already
 			}
+			lost := loss.take()
 			if inKernel {
-				if err := kagg.fillCounter(ctr, &lost); err != nil {
+				dropped, err := kagg.fillCounter(ctr)
+				if err != nil {
 					return err
 				}
+				lost.Events += dropped
 			}
-			err := printCounts(out, ctr, k, top, jsonOut, &lost, time.Since(start))
+			err := printCounts(out, ctr, k, top, jsonOut, lost, time.Since(start))
 			ctr.Reset()
 			start = time.Now()
 			return err
@@ -131,7 +134,8 @@ func checkKeys(s *tracefs.Session, k *aggregate.Keyer) error {
 type countJSON struct {
 	Interval float64        `json:"interval_s"`
 	Total    uint64         `json:"total"`
-	Lost     uint64         `json:"lost"`
+	Lost     uint64         `json:"lost"`         // every event the kernel reports lost
+	Unknown  uint64         `json:"lost_unknown"` // loss reports without a size
 	Keys     []string       `json:"keys"`
 	Counts   []countRowJSON `json:"counts"`
 }
@@ -141,10 +145,10 @@ type countRowJSON struct {
 	Count uint64                     `json:"count"`
 }
 
-func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, top int, jsonOut bool, lost *lostCount, d time.Duration) error {
+func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, top int, jsonOut bool, lost aggregate.Loss, d time.Duration) error {
 	rows := ctr.Rows(top)
 	if jsonOut {
-		j := countJSON{Interval: d.Seconds(), Total: ctr.Total, Lost: lost.known, Keys: k.Names(), Counts: make([]countRowJSON, len(rows))}
+		j := countJSON{Interval: d.Seconds(), Total: ctr.Total, Lost: lost.Events, Unknown: lost.Unknown, Keys: k.Names(), Counts: make([]countRowJSON, len(rows))}
 		for i, r := range rows {
 			m := make(map[string]aggregate.Value, len(r.Key))
 			for ki, v := range r.Key {
@@ -179,7 +183,7 @@ func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, 
 	if top > 0 && ctr.Len() > top {
 		fmt.Fprintf(out, " (top %d shown)", top)
 	}
-	if lost.any() {
+	if lost.Any() {
 		fmt.Fprintf(out, "; %s: counts are lower bounds", lost)
 	}
 	out.WriteString("\n")

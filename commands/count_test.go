@@ -171,3 +171,44 @@ func TestAggregateJSONHostileKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCountLossAccounted: with a tiny buffer under load, what count
+// reports counted plus what it reports lost covers every call the
+// workload made (the kernel's overrun counts what the pages cannot size),
+// in JSON and in the text footer.
+func TestCountLossAccounted(t *testing.T) {
+	needTracefs(t)
+	const calls = 300000
+	self, dir := selfExe(t), t.TempDir()
+	t.Setenv("TRACER_TEST_GETPPID", strconv.Itoa(calls))
+	t.Setenv("TRACER_TEST_PIDFILE", filepath.Join(dir, "x"))
+	out, errs, code := run("count", "--json", "-b", "4", "syscalls:sys_enter_getppid", "--", self)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Total       uint64
+		Lost        uint64
+		LostUnknown uint64 `json:"lost_unknown"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if res.Total+res.Lost < calls || res.Total+res.Lost > calls+calls/100 {
+		t.Errorf("counted %d + lost %d for %d calls (%d loss reports without a size)\n%s", res.Total, res.Lost, calls, res.LostUnknown, errs)
+	}
+	t.Logf("counted %d, lost %d, %d loss reports without a size", res.Total, res.Lost, res.LostUnknown)
+	out, _, code = run("count", "-b", "4", "syscalls:sys_enter_getppid", "--", self)
+	var total, lost uint64
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, " events, "); i > 0 {
+			fmt.Sscanf(line[strings.Index(line, ": ")+2:], "%d events", &total)
+			if j := strings.Index(line, "; "); j > 0 {
+				fmt.Sscanf(line[j+2:], "%d events lost", &lost)
+			}
+		}
+	}
+	if code != 0 || total+lost < calls || total+lost > calls+calls/100 {
+		t.Errorf("text: exit %d, counted %d + lost %d for %d calls:\n%s", code, total, lost, calls, out)
+	}
+}

@@ -82,7 +82,7 @@ func runHist(c *cli.Context) error {
 	}
 	field := c.String("field")
 	kh := aggregate.NewKeyedHist(proto, k, field)
-	var lost lostCount
+	loss := &lossMeter{}
 	inKernel := c.Bool("in-kernel")
 	if inKernel {
 		if err := checkInKernel(c); err != nil {
@@ -115,16 +115,19 @@ func runHist(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
+			lost := loss.take()
 			if inKernel {
-				if err := kagg.fillHist(kh, &lost); err != nil {
+				dropped, err := kagg.fillHist(kh)
+				if err != nil {
 					return err
 				}
+				lost.Events += dropped
 			}
-			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+field, &lost, time.Since(start), nil)
+			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+field, lost, time.Since(start), nil)
 			kh.Reset()
 			start = time.Now()
 			return err
@@ -136,7 +139,8 @@ func runHist(c *cli.Context) error {
 type histJSON struct {
 	Interval float64        `json:"interval_s"`
 	Name     string         `json:"name"`
-	Lost     uint64         `json:"lost"`
+	Lost     uint64         `json:"lost"`         // every event the kernel reports lost
+	Unknown  uint64         `json:"lost_unknown"` // loss reports without a size
 	Extra    map[string]any `json:"stats,omitempty"`
 	Hists    []histRowJSON  `json:"hists"`
 }
@@ -152,10 +156,10 @@ type histRowJSON struct {
 
 // printHists prints each key's histogram like bpftrace (@name[key]:), or
 // one JSON object with the buckets. extra adds counters to the footer.
-func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut bool, name string, lost *lostCount, d time.Duration, extra map[string]any) error {
+func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut bool, name string, lost aggregate.Loss, d time.Duration, extra map[string]any) error {
 	rows := kh.Rows(top)
 	if jsonOut {
-		j := histJSON{Interval: d.Seconds(), Name: name, Lost: lost.known, Extra: extra, Hists: make([]histRowJSON, len(rows))}
+		j := histJSON{Interval: d.Seconds(), Name: name, Lost: lost.Events, Unknown: lost.Unknown, Extra: extra, Hists: make([]histRowJSON, len(rows))}
 		for i, r := range rows {
 			var key map[string]aggregate.Value
 			if kh.Keyer != nil {
@@ -199,7 +203,7 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 	if kh.Missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d events without the field", kh.Missing))
 	}
-	if lost.any() {
+	if lost.Any() {
 		notes = append(notes, lost.String()+": counts are lower bounds")
 	}
 	if len(notes) > 0 {

@@ -62,7 +62,7 @@ func runLatency(c *cli.Context) error {
 	}
 	kh := aggregate.NewKeyedHist(proto, k, "")
 	p := aggregate.NewPairer(c.String("key"), c.Int("max-pending"))
-	var lost lostCount
+	loss := &lossMeter{}
 	var startS, endS *parse.Schema
 	start := time.Now()
 	spec := &liveSpec{
@@ -101,7 +101,7 @@ func runLatency(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		tick: func(out *bufio.Writer, final bool) error {
 			extra := map[string]any{
@@ -111,7 +111,7 @@ func runLatency(c *cli.Context) error {
 				"restarted":     p.Restarted(),
 				"pending":       p.Pending(),
 			}
-			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+c.String("unit"), &lost, time.Since(start), extra)
+			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+c.String("unit"), loss.take(), time.Since(start), extra)
 			kh.Reset()
 			start = time.Now()
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/tracer-dev/tracer/aggregate"
 	"github.com/tracer-dev/tracer/parse"
 	"github.com/tracer-dev/tracer/parse/tracedat"
 	"github.com/tracer-dev/tracer/tracefs"
@@ -252,7 +253,7 @@ func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 	any := false
 	for _, c := range s.Counts() {
 		st := stats[c.CPU]
-		if !always && c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.DroppedEvents == 0 {
+		if !always && c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.CommitOverrun == 0 && st.DroppedEvents == 0 {
 			continue
 		}
 		any = true
@@ -260,7 +261,11 @@ func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 		if c.LostUnknown > 0 {
 			fmt.Fprintf(&b, " (+%d losses of unknown size)", c.LostUnknown)
 		}
-		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d\n", st.Overrun, st.DroppedEvents)
+		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d", st.Overrun, st.DroppedEvents)
+		if st.CommitOverrun > 0 {
+			fmt.Fprintf(&b, ", commit overrun %d", st.CommitOverrun)
+		}
+		b.WriteString("\n")
 	}
 	switch {
 	case any && always:
@@ -479,7 +484,7 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		var n uint64
 		for _, r := range recs {
 			if st, err := inst.Stats(r.r.CPU()); err == nil {
-				n += st.Overrun + st.DroppedEvents
+				n += aggregate.CPULoss{Overrun: st.Overrun, CommitOverrun: st.CommitOverrun, Dropped: st.DroppedEvents}.Events()
 			}
 		}
 		return n
