@@ -318,3 +318,54 @@ func TestLoss(t *testing.T) {
 		t.Error("empty loss")
 	}
 }
+
+// TestMaxKeysFolds: past MaxKeys distinct keys, new keys fold into Other
+// and the table stays its size; known keys keep counting; nothing is lost
+// from the totals.
+func TestMaxKeysFolds(t *testing.T) {
+	s := schema(t, testFormat)
+	k, _ := NewKeyer([]string{"value"})
+	c := NewCounter(k)
+	c.MaxKeys = 100
+	kh := NewKeyedHist(NewLog2(), k, "value")
+	kh.MaxKeys = 100
+	r := rec(s, 1, 0, 1, 0, "")
+	for i := 0; i < 100000; i++ {
+		binary.LittleEndian.PutUint64(r.Data[8:], uint64(i))
+		c.Add(r)
+		kh.AddRecord(r)
+	}
+	binary.LittleEndian.PutUint64(r.Data[8:], 5) // a key in the table
+	c.Add(r)
+	kh.AddRecord(r)
+	if c.Len() != 100 || c.Other != 99900 || c.Total != 100001 || len(c.Rows(0)) != 100 {
+		t.Fatalf("counter: %d keys, other %d, total %d", c.Len(), c.Other, c.Total)
+	}
+	var sum uint64
+	for _, row := range c.Rows(0) {
+		sum += row.Count
+	}
+	if sum+c.Other != c.Total {
+		t.Errorf("rows %d + other %d != total %d", sum, c.Other, c.Total)
+	}
+	if kh.Len() != 100 || kh.Other == nil || kh.Other.Count != 99900 || kh.Other.MinSeen != 100 || kh.Other.MaxSeen != 99999 {
+		t.Fatalf("hist: %d keys, other %+v", kh.Len(), kh.Other)
+	}
+	c.AddKey([]Value{{Int: -1}}, 7) // the kernel path folds too
+	kh.AddValueN([]Value{{Int: -1}}, 3, 2)
+	if c.Len() != 100 || c.Other != 99907 || kh.Len() != 100 || kh.Other.Count != 99902 {
+		t.Errorf("AddKey/AddValueN: %d keys other %d; %d hists other %d", c.Len(), c.Other, kh.Len(), kh.Other.Count)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		binary.LittleEndian.PutUint64(r.Data[8:], 1<<40)
+		c.Add(r)
+		kh.AddRecord(r)
+	}); allocs != 0 {
+		t.Errorf("folding a new key into other: %v allocations", allocs)
+	}
+	c.Reset()
+	kh.Reset()
+	if c.Other != 0 || kh.Other != nil || c.Len() != 0 {
+		t.Error("Reset kept the folded counts")
+	}
+}

@@ -212,3 +212,51 @@ func TestCountLossAccounted(t *testing.T) {
 		t.Errorf("text: exit %d, counted %d + lost %d for %d calls:\n%s", code, total, lost, calls, out)
 	}
 }
+
+// TestMaxKeysOther: past --max-keys distinct keys, the rest of the events
+// are summed in one [other] row, in JSON and in text, and nothing is lost
+// from the total.
+func TestMaxKeysOther(t *testing.T) {
+	needTracefs(t)
+	self, dir := selfExe(t), t.TempDir()
+	var script []string
+	for i := 0; i < 5; i++ {
+		script = append(script, fmt.Sprintf("TRACER_TEST_GETPPID=20 TRACER_TEST_PIDFILE=%s %s &", filepath.Join(dir, strconv.Itoa(i)), self))
+	}
+	workload := []string{"--", "sh", "-c", strings.Join(append(script, "wait"), " ")}
+	out, errs, code := run(append([]string{"count", "--json", "--max-keys", "2", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Total   uint64
+		MaxKeys int `json:"max_keys"`
+		Counts  []struct{ Count uint64 }
+		Other   *struct{ Count uint64 }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	var sum uint64
+	for _, r := range res.Counts {
+		sum += r.Count
+	}
+	if len(res.Counts) != 2 || res.MaxKeys != 2 || res.Other == nil || res.Other.Count < 60 || sum+res.Other.Count != res.Total {
+		t.Errorf("want 2 rows and [other] with the rest: %s", out)
+	}
+	out, errs, code = run(append([]string{"count", "--max-keys", "2", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	if code != 0 || !strings.Contains(out, "[other]") || !strings.Contains(out, "(--max-keys) in [other]") {
+		t.Errorf("text: exit %d, %s\n%s", code, errs, out)
+	}
+	out, errs, code = run(append([]string{"hist", "--json", "--max-keys", "1", "--field", "__syscall_nr", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	var h struct {
+		Hists []struct{ Count uint64 }
+		Other *struct{ Count uint64 }
+	}
+	if err := json.Unmarshal([]byte(out), &h); code != 0 || err != nil || len(h.Hists) != 1 || h.Other == nil || h.Other.Count < 80 {
+		t.Errorf("hist: exit %d, %v, %s\n%s", code, err, errs, out)
+	}
+	if _, errs, code := run("count", "--max-keys", "0", "-d", "100ms", "sched:sched_switch"); code != 2 || !strings.Contains(errs, "--max-keys") {
+		t.Errorf("--max-keys 0: exit %d, %s", code, errs)
+	}
+}

@@ -34,6 +34,7 @@ the field in the kernel and tracer buckets the counts the same way.
 		&cli.StringFlag{Name: "linear", Usage: "linear buckets `MIN,MAX,STEP`"},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+		maxKeysFlag,
 		inKernelFlag,
 	),
 	Action: runHist,
@@ -82,6 +83,9 @@ func runHist(c *cli.Context) error {
 	}
 	field := c.String("field")
 	kh := aggregate.NewKeyedHist(proto, k, field)
+	if kh.MaxKeys, err = maxKeys(c); err != nil {
+		return err
+	}
 	loss := &lossMeter{}
 	inKernel := c.Bool("in-kernel")
 	if inKernel {
@@ -143,6 +147,9 @@ type histJSON struct {
 	Unknown  uint64         `json:"lost_unknown"` // loss reports without a size
 	Extra    map[string]any `json:"stats,omitempty"`
 	Hists    []histRowJSON  `json:"hists"`
+	MaxKeys  int            `json:"max_keys"`
+	// Other holds the values of keys beyond max_keys; absent when none.
+	Other *histRowJSON `json:"other,omitempty"`
 }
 
 type histRowJSON struct {
@@ -170,6 +177,10 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 			}
 			j.Hists[i] = histRowJSON{Key: key, Count: r.Hist.Count, Sum: r.Hist.Sum, Min: r.Hist.MinSeen, Max: r.Hist.MaxSeen, Buckets: r.Hist.Buckets()}
 		}
+		j.MaxKeys = kh.MaxKeys
+		if o := kh.Other; o != nil {
+			j.Other = &histRowJSON{Count: o.Count, Sum: o.Sum, Min: o.MinSeen, Max: o.MaxSeen, Buckets: o.Buckets()}
+		}
 		b, err := json.Marshal(j)
 		if err != nil {
 			return err
@@ -180,6 +191,9 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 	fmt.Fprintf(out, "%s\n", time.Now().Format("15:04:05"))
 	if len(rows) == 0 {
 		fmt.Fprintf(out, "%s: no values\n", name)
+	}
+	if kh.Other != nil {
+		rows = append(rows, aggregate.HistRow{Key: []aggregate.Value{{IsStr: true, Str: "[other]"}}, Hist: kh.Other})
 	}
 	for _, r := range rows {
 		out.WriteString(name)
@@ -199,6 +213,9 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 	var notes []string
 	for k, v := range extra {
 		notes = append(notes, fmt.Sprintf("%s %v", k, v))
+	}
+	if kh.Other != nil {
+		notes = append(notes, otherNote(kh.Other.Count, kh.MaxKeys))
 	}
 	if kh.Missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d events without the field", kh.Missing))

@@ -32,6 +32,7 @@ ENDs without a START are reported.
 		&cli.IntFlag{Name: "max-pending", Usage: "at most `N` STARTs waiting for their END", Value: 65536},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+		maxKeysFlag,
 	),
 	Action: runLatency,
 }
@@ -61,6 +62,9 @@ func runLatency(c *cli.Context) error {
 		return err
 	}
 	kh := aggregate.NewKeyedHist(proto, k, "")
+	if kh.MaxKeys, err = maxKeys(c); err != nil {
+		return err
+	}
 	p := aggregate.NewPairer(c.String("key"), c.Int("max-pending"))
 	loss := &lossMeter{}
 	var startS, endS *parse.Schema
