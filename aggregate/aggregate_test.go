@@ -3,6 +3,7 @@ package aggregate
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -263,5 +264,108 @@ func TestNames(t *testing.T) {
 	}
 	if got := OpenFlags(0x80000 | 0x41); got != "O_WRONLY|O_CREAT|O_CLOEXEC" {
 		t.Errorf("OpenFlags = %q", got)
+	}
+}
+
+// TestValueJSONEscapes: a key holds whatever bytes a process chose (its
+// name, a path); the JSON of a table must stay valid and say the same as
+// record --json would.
+func TestValueJSONEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a\x01b", "a\x01b"},
+		{"a\xffb", "a\ufffdb"},
+		{"q\"\\", "q\"\\"},
+		{"\n\t\x1b[31m", "\n\t\x1b[31m"},
+		{"é", "é"},
+		{"", ""},
+	} {
+		row := map[string]Value{"comm": {IsStr: true, Str: tc.in}, "pid": {Int: -3}}
+		b, err := json.Marshal(row)
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		var back map[string]any
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Errorf("%q: invalid JSON %s: %v", tc.in, b, err)
+			continue
+		}
+		if back["comm"] != tc.want || back["pid"] != float64(-3) {
+			t.Errorf("%q: decoded %q %v, want %q -3", tc.in, back["comm"], back["pid"], tc.want)
+		}
+	}
+}
+
+// TestLoss: the case, -b 4 under load: 44 page reports without a
+// size and an overrun of 63,648 must say 63,648 events lost, not 0.
+func TestLoss(t *testing.T) {
+	l := SumLoss([]CPULoss{
+		{UnknownInPages: 44, Overrun: 63648},
+		{InPages: 300, Overrun: 250, Dropped: 7, CommitOverrun: 1}, // pages ahead of a counter read earlier
+		{},
+	})
+	if l.Events != 63648+300+7+1 || l.Unknown != 44 {
+		t.Fatalf("loss %+v", l)
+	}
+	if got := l.String(); got != "63956 events lost (44 loss reports without a size)" {
+		t.Errorf("String = %q", got)
+	}
+	later := SumLoss([]CPULoss{{UnknownInPages: 50, Overrun: 70000}, {InPages: 300, Overrun: 400, Dropped: 7, CommitOverrun: 1}, {}})
+	if d := later.Sub(l); d.Events != 70000-63648+100 || d.Unknown != 6 {
+		t.Errorf("interval loss %+v", d)
+	}
+	if (Loss{}).Any() || (Loss{}).String() != "0 events lost" || !(Loss{Unknown: 1}).Any() {
+		t.Error("empty loss")
+	}
+}
+
+// TestMaxKeysFolds: past MaxKeys distinct keys, new keys fold into Other
+// and the table stays its size; known keys keep counting; nothing is lost
+// from the totals.
+func TestMaxKeysFolds(t *testing.T) {
+	s := schema(t, testFormat)
+	k, _ := NewKeyer([]string{"value"})
+	c := NewCounter(k)
+	c.MaxKeys = 100
+	kh := NewKeyedHist(NewLog2(), k, "value")
+	kh.MaxKeys = 100
+	r := rec(s, 1, 0, 1, 0, "")
+	for i := 0; i < 100000; i++ {
+		binary.LittleEndian.PutUint64(r.Data[8:], uint64(i))
+		c.Add(r)
+		kh.AddRecord(r)
+	}
+	binary.LittleEndian.PutUint64(r.Data[8:], 5) // a key in the table
+	c.Add(r)
+	kh.AddRecord(r)
+	if c.Len() != 100 || c.Other != 99900 || c.Total != 100001 || len(c.Rows(0)) != 100 {
+		t.Fatalf("counter: %d keys, other %d, total %d", c.Len(), c.Other, c.Total)
+	}
+	var sum uint64
+	for _, row := range c.Rows(0) {
+		sum += row.Count
+	}
+	if sum+c.Other != c.Total {
+		t.Errorf("rows %d + other %d != total %d", sum, c.Other, c.Total)
+	}
+	if kh.Len() != 100 || kh.Other == nil || kh.Other.Count != 99900 || kh.Other.MinSeen != 100 || kh.Other.MaxSeen != 99999 {
+		t.Fatalf("hist: %d keys, other %+v", kh.Len(), kh.Other)
+	}
+	c.AddKey([]Value{{Int: -1}}, 7) // the kernel path folds too
+	kh.AddValueN([]Value{{Int: -1}}, 3, 2)
+	if c.Len() != 100 || c.Other != 99907 || kh.Len() != 100 || kh.Other.Count != 99902 {
+		t.Errorf("AddKey/AddValueN: %d keys other %d; %d hists other %d", c.Len(), c.Other, kh.Len(), kh.Other.Count)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		binary.LittleEndian.PutUint64(r.Data[8:], 1<<40)
+		c.Add(r)
+		kh.AddRecord(r)
+	}); allocs != 0 {
+		t.Errorf("folding a new key into other: %v allocations", allocs)
+	}
+	c.Reset()
+	kh.Reset()
+	if c.Other != 0 || kh.Other != nil || c.Len() != 0 {
+		t.Error("Reset kept the folded counts")
 	}
 }

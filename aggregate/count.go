@@ -13,6 +13,12 @@ type Counter struct {
 	buf   []byte
 	// Total is every record counted, whatever its key.
 	Total uint64
+	// MaxKeys bounds the table (0: no bound). Once it holds MaxKeys keys,
+	// records of a new key are counted in Other instead, so memory stays
+	// flat however many distinct keys arrive.
+	MaxKeys int
+	// Other counts the records folded out of the table by MaxKeys.
+	Other uint64
 }
 
 // NewCounter returns a counter keyed by k.
@@ -28,9 +34,15 @@ func (c *Counter) Add(r *parse.Record) {
 		*p++
 		return
 	}
+	if c.full() {
+		c.Other++
+		return
+	}
 	n := uint64(1)
 	c.m[string(c.buf)] = &n
 }
+
+func (c *Counter) full() bool { return c.MaxKeys > 0 && len(c.m) >= c.MaxKeys }
 
 // Len returns the number of distinct keys.
 func (c *Counter) Len() int { return len(c.m) }
@@ -38,7 +50,7 @@ func (c *Counter) Len() int { return len(c.m) }
 // Reset forgets every count, for per-interval output.
 func (c *Counter) Reset() {
 	clear(c.m)
-	c.Total = 0
+	c.Total, c.Other = 0, 0
 }
 
 // CountRow is one key and its count.

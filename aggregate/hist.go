@@ -243,6 +243,11 @@ type KeyedHist struct {
 	fieldI map[*parse.Schema]int
 	// Missing counts records whose event has no such field.
 	Missing uint64
+	// MaxKeys bounds the number of keys (0: no bound). Once there are
+	// MaxKeys histograms, values of a new key go to Other instead.
+	MaxKeys int
+	// Other holds the values folded out by MaxKeys; nil until one is.
+	Other *Hist
 }
 
 // NewKeyedHist returns histograms shaped like proto, keyed by k (nil: one
@@ -277,16 +282,34 @@ func (kh *KeyedHist) AddValue(r *parse.Record, v int64) {
 	if kh.Keyer != nil && r != nil {
 		kh.buf = kh.Keyer.Append(kh.buf, r)
 	}
-	h := kh.m[string(kh.buf)]
-	if h == nil {
-		h = kh.proto.Like()
-		kh.m[string(kh.buf)] = h
-	}
-	h.Add(v)
+	kh.hist().Add(v)
 }
 
+// hist returns the histogram of the key in kh.buf: a new one for a new
+// key, or Other when the table is full.
+func (kh *KeyedHist) hist() *Hist {
+	if h := kh.m[string(kh.buf)]; h != nil {
+		return h
+	}
+	if kh.MaxKeys > 0 && len(kh.m) >= kh.MaxKeys {
+		if kh.Other == nil {
+			kh.Other = kh.proto.Like()
+		}
+		return kh.Other
+	}
+	h := kh.proto.Like()
+	kh.m[string(kh.buf)] = h
+	return h
+}
+
+// Len returns the number of keys held (Other not included).
+func (kh *KeyedHist) Len() int { return len(kh.m) }
+
 // Reset forgets everything, for per-interval output.
-func (kh *KeyedHist) Reset() { clear(kh.m) }
+func (kh *KeyedHist) Reset() {
+	clear(kh.m)
+	kh.Other = nil
+}
 
 // HistRow is one key's histogram.
 type HistRow struct {

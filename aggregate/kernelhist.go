@@ -363,6 +363,10 @@ func (c *Counter) AddKey(key []Value, n uint64) {
 		*p += n
 		return
 	}
+	if c.full() {
+		c.Other += n
+		return
+	}
 	v := n
 	c.m[string(c.buf)] = &v
 }
@@ -386,10 +390,5 @@ func (h *Hist) AddN(v int64, n uint64) {
 // AddValueN adds v n times under an already decoded key (from a kernel hist).
 func (kh *KeyedHist) AddValueN(key []Value, v int64, n uint64) {
 	kh.buf = appendValues(kh.buf[:0], key)
-	h := kh.m[string(kh.buf)]
-	if h == nil {
-		h = kh.proto.Like()
-		kh.m[string(kh.buf)] = h
-	}
-	h.AddN(v, n)
+	kh.hist().AddN(v, n)
 }

@@ -40,10 +40,12 @@ func (v Value) String() string {
 	return strconv.FormatInt(v.Int, 10)
 }
 
-// MarshalJSON writes numbers as numbers and strings as strings.
+// MarshalJSON writes numbers as numbers and strings as strings, escaped
+// like record --json (parse.AppendJSONString): a key holding control
+// bytes or invalid UTF-8 still gives valid JSON.
 func (v Value) MarshalJSON() ([]byte, error) {
 	if v.IsStr {
-		return strconv.AppendQuote(nil, v.Str), nil
+		return parse.AppendJSONString(nil, v.Str), nil
 	}
 	return strconv.AppendInt(nil, v.Int, 10), nil
 }

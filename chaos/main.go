@@ -1215,6 +1215,56 @@ func (s *Suite) OutPath(r *Row) {
 			r.Handled++
 		}
 	}
+	// --force never replaces what is not a regular file, and replaces a
+	// file only once recording starts: a setup that fails keeps it.
+	fifo := filepath.Join(s.tmp, "fifo")
+	old := filepath.Join(s.tmp, "old.dat")
+	defer os.Remove(fifo)
+	defer os.Remove(old)
+	syscall.Mkfifo(fifo, 0o644)
+	for _, c := range []struct {
+		path  string
+		extra []string
+	}{{fifo, nil}, {old, []string{"--clock", "nosuchclock"}}, {old, []string{"--filter", "nosuchfield > 0"}}, {old, []string{"-b", "0"}}, {old, []string{"-b", "4611686018427387904"}}} {
+		r.Tried++
+		os.WriteFile(old, []byte("precious\n"), 0o644)
+		args := append([]string{"record", "-d", "200ms", "--force", "-o", c.path}, c.extra...)
+		res := s.tracer(30*time.Second, append(args, "sched:sched_switch")...)
+		what := fmt.Sprintf("--force -o %s %s", filepath.Base(c.path), strings.Join(c.extra, " "))
+		ok := true
+		if why := oneError(res); why != "" {
+			ok = false
+			r.note("%s: %s", what, why)
+		}
+		if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			ok = false
+			r.note("%s: the FIFO was replaced", what)
+			os.Remove(fifo)
+			syscall.Mkfifo(fifo, 0o644)
+		}
+		if b, _ := os.ReadFile(old); string(b) != "precious\n" {
+			ok = false
+			r.note("%s: a failed setup replaced the old file", what)
+		}
+		if ents, _ := os.ReadDir(s.tmp); len(ents) > 0 {
+			for _, e := range ents {
+				if strings.Contains(e.Name(), ".tracer-") {
+					ok = false
+					r.note("%s: left %s", what, e.Name())
+					os.Remove(filepath.Join(s.tmp, e.Name()))
+				}
+			}
+		}
+		if left := s.Leftovers(); len(left) > 0 {
+			ok = false
+			r.Leftovers += len(left)
+			s.Clean()
+			r.note("%s: left %s", what, strings.Join(left, ", "))
+		}
+		if ok {
+			r.Handled++
+		}
+	}
 }
 
 // Privileges runs tracer as nobody.

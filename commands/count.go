@@ -34,9 +34,28 @@ end (not with --interval).
 		&cli.StringFlag{Name: "by", Usage: "comma-separated `KEYS`: comm, pid, cpu, event, or field names", Value: "event"},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset the counts every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` largest counts"},
+		maxKeysFlag,
 		inKernelFlag,
 	),
 	Action: runCount,
+}
+
+// maxKeysFlag bounds the key table of count, hist and latency, so that a
+// key with millions of values (fds, addresses) cannot grow memory.
+var maxKeysFlag = &cli.IntFlag{Name: "max-keys", Usage: "keep the first `N` keys seen (per interval); the events of further keys are summed in one [other] row", Value: 10000}
+
+// maxKeys returns --max-keys, refused when below 1.
+func maxKeys(c *cli.Context) (int, error) {
+	n := c.Int("max-keys")
+	if n < 1 {
+		return 0, &exitError{code: 2, err: fmt.Errorf("--max-keys %d: want at least 1", n)}
+	}
+	return n, nil
+}
+
+// otherNote is the footer note for events folded into [other].
+func otherNote(events uint64, maxKeys int) string {
+	return fmt.Sprintf("%d events of keys beyond the first %d (--max-keys) in [other]", events, maxKeys)
 }
 
 func runCount(c *cli.Context) error {
@@ -49,7 +68,10 @@ func runCount(c *cli.Context) error {
 		return &exitError{code: 2, err: fmt.Errorf("--by: %w", err)}
 	}
 	ctr := aggregate.NewCounter(k)
-	var lost lostCount
+	if ctr.MaxKeys, err = maxKeys(c); err != nil {
+		return err
+	}
+	loss := &lossMeter{}
 	jsonOut, top := c.Bool("json"), c.Int("top")
 	inKernel := c.Bool("in-kernel")
 	if inKernel {
@@ -77,19 +99,22 @@ func runCount(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
 			if final && c.Duration("interval") > 0 && ctr.Total == 0 {
 				return nil // the last interval was printed already
 			}
+			lost := loss.take()
 			if inKernel {
-				if err := kagg.fillCounter(ctr, &lost); err != nil {
+				dropped, err := kagg.fillCounter(ctr)
+				if err != nil {
 					return err
 				}
+				lost.Events += dropped
 			}
-			err := printCounts(out, ctr, k, top, jsonOut, &lost, time.Since(start))
+			err := printCounts(out, ctr, k, top, jsonOut, lost, time.Since(start))
 			ctr.Reset()
 			start = time.Now()
 			return err
@@ -131,9 +156,17 @@ func checkKeys(s *tracefs.Session, k *aggregate.Keyer) error {
 type countJSON struct {
 	Interval float64        `json:"interval_s"`
 	Total    uint64         `json:"total"`
-	Lost     uint64         `json:"lost"`
+	Lost     uint64         `json:"lost"`         // every event the kernel reports lost
+	Unknown  uint64         `json:"lost_unknown"` // loss reports without a size
 	Keys     []string       `json:"keys"`
 	Counts   []countRowJSON `json:"counts"`
+	MaxKeys  int            `json:"max_keys"`
+	// Other sums the events of keys beyond max_keys; absent when none.
+	Other *otherCountJSON `json:"other,omitempty"`
+}
+
+type otherCountJSON struct {
+	Count uint64 `json:"count"`
 }
 
 type countRowJSON struct {
@@ -141,16 +174,20 @@ type countRowJSON struct {
 	Count uint64                     `json:"count"`
 }
 
-func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, top int, jsonOut bool, lost *lostCount, d time.Duration) error {
+func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, top int, jsonOut bool, lost aggregate.Loss, d time.Duration) error {
 	rows := ctr.Rows(top)
 	if jsonOut {
-		j := countJSON{Interval: d.Seconds(), Total: ctr.Total, Lost: lost.known, Keys: k.Names(), Counts: make([]countRowJSON, len(rows))}
+		j := countJSON{Interval: d.Seconds(), Total: ctr.Total, Lost: lost.Events, Unknown: lost.Unknown, Keys: k.Names(), Counts: make([]countRowJSON, len(rows))}
 		for i, r := range rows {
 			m := make(map[string]aggregate.Value, len(r.Key))
 			for ki, v := range r.Key {
 				m[k.Names()[ki]] = v
 			}
 			j.Counts[i] = countRowJSON{Key: m, Count: r.Count}
+		}
+		j.MaxKeys = ctr.MaxKeys
+		if ctr.Other > 0 {
+			j.Other = &otherCountJSON{Count: ctr.Other}
 		}
 		b, err := json.Marshal(j)
 		if err != nil {
@@ -175,11 +212,21 @@ func printCounts(out *bufio.Writer, ctr *aggregate.Counter, k *aggregate.Keyer, 
 		}
 		t.Append(append(line, strconv.FormatUint(r.Count, 10)))
 	}
+	if ctr.Other > 0 {
+		line := []string{"[other]"}
+		for len(line) < len(header)-1 {
+			line = append(line, "")
+		}
+		t.Append(append(line, strconv.FormatUint(ctr.Other, 10)))
+	}
 	fmt.Fprintf(out, "%s: %d events, %d keys", time.Now().Format("15:04:05"), ctr.Total, ctr.Len())
 	if top > 0 && ctr.Len() > top {
 		fmt.Fprintf(out, " (top %d shown)", top)
 	}
-	if lost.any() {
+	if ctr.Other > 0 {
+		fmt.Fprintf(out, "; %s", otherNote(ctr.Other, ctr.MaxKeys))
+	}
+	if lost.Any() {
 		fmt.Fprintf(out, "; %s: counts are lower bounds", lost)
 	}
 	out.WriteString("\n")

@@ -154,10 +154,11 @@ func (a *kernelAgg) each(fn func(i int, e *aggregate.KernelEntry) error) (droppe
 	return dropped, nil
 }
 
-// fillCounter adds the kernel's counts to ctr.
-func (a *kernelAgg) fillCounter(ctr *aggregate.Counter, lost *lostCount) error {
+// fillCounter adds the kernel's counts to ctr and returns the events its
+// tables had no room for.
+func (a *kernelAgg) fillCounter(ctr *aggregate.Counter) (dropped uint64, err error) {
 	var key []aggregate.Value
-	dropped, err := a.each(func(i int, e *aggregate.KernelEntry) error {
+	return a.each(func(i int, e *aggregate.KernelEntry) error {
 		var err error
 		key, err = a.plans[i].Key(e, key)
 		if err != nil {
@@ -166,15 +167,14 @@ func (a *kernelAgg) fillCounter(ctr *aggregate.Counter, lost *lostCount) error {
 		ctr.AddKey(key, e.Hitcount())
 		return nil
 	})
-	lost.known += dropped
-	return err
 }
 
 // fillHist adds the kernel's per-value counts to kh, bucketing in user
-// space exactly as for records.
-func (a *kernelAgg) fillHist(kh *aggregate.KeyedHist, lost *lostCount) error {
+// space exactly as for records, and returns the events its tables had no
+// room for.
+func (a *kernelAgg) fillHist(kh *aggregate.KeyedHist) (dropped uint64, err error) {
 	var key []aggregate.Value
-	dropped, err := a.each(func(i int, e *aggregate.KernelEntry) error {
+	return a.each(func(i int, e *aggregate.KernelEntry) error {
 		if a.missing[i] {
 			kh.Missing += e.Hitcount()
 			return nil
@@ -191,6 +191,4 @@ func (a *kernelAgg) fillHist(kh *aggregate.KeyedHist, lost *lostCount) error {
 		kh.AddValueN(key, v, e.Hitcount())
 		return nil
 	})
-	lost.known += dropped
-	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tracer-dev/tracer/aggregate"
 	"github.com/tracer-dev/tracer/parse"
 	"github.com/tracer-dev/tracer/tracefs"
 )
@@ -23,9 +24,23 @@ func liveFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
-		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		bufferSizeFlag,
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON"},
 	}, extra...)
+}
+
+// bufferSizeFlag is --buffer-size, for record and every live command.
+var bufferSizeFlag = &cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: fmt.Sprintf("per-CPU ring buffer in `KB` (1 to %d)", tracefs.MaxBufferSizeKB), Value: 4096}
+
+// bufferSizeKB returns --buffer-size, refused before anything is set up
+// when it is out of range (0 or less would otherwise mean the kernel's
+// default, and a huge one a tiny buffer).
+func bufferSizeKB(c *cli.Context) (int, error) {
+	kb := c.Int("buffer-size")
+	if err := tracefs.CheckBufferSizeKB(kb); err != nil {
+		return 0, &exitError{code: 2, err: fmt.Errorf("--buffer-size: %w", err)}
+	}
+	return kb, nil
 }
 
 // liveSpec says what a live command traces and what it does with records.
@@ -45,6 +60,9 @@ type liveSpec struct {
 	// record handles one event record; lost handles a lost-events item.
 	record func(r *parse.Record) error
 	lost   func(r *parse.Record)
+	// loss, if set, is given the session once it is open, for the
+	// summaries' loss counts.
+	loss *lossMeter
 	// interval > 0 calls tick every interval; tick(true) runs at the end.
 	interval time.Duration
 	tick     func(out *bufio.Writer, final bool) error
@@ -55,28 +73,38 @@ type liveSpec struct {
 	cleanup func() error
 }
 
-// lostCount sums lost-events items, for the footers of summaries.
-type lostCount struct {
-	known   uint64
-	unknown uint64
+// lossMeter measures, for the summaries of count, hist and latency,
+// every loss the kernel reports: the lost-events items in the pages and
+// the per-CPU overrun, commit overrun and dropped counters of the
+// session's instance. runLive gives it the session once it is open.
+type lossMeter struct {
+	s    *tracefs.Session
+	prev aggregate.Loss
 }
 
-func (l *lostCount) add(r *parse.Record) {
-	if r.LostKnown {
-		l.known += r.Lost
-	} else {
-		l.unknown++
+// take returns the loss since the previous call (the whole run for the
+// first), for one summary.
+func (m *lossMeter) take() aggregate.Loss {
+	if m.s == nil {
+		return aggregate.Loss{}
 	}
+	cur := sessionLoss(m.s)
+	d := cur.Sub(m.prev)
+	m.prev = cur
+	return d
 }
 
-func (l *lostCount) String() string {
-	if l.unknown > 0 {
-		return fmt.Sprintf("%d events lost (+%d losses of unknown size)", l.known, l.unknown)
+// sessionLoss is everything the session and its kernel counters report
+// lost so far.
+func sessionLoss(s *tracefs.Session) aggregate.Loss {
+	stats := s.KernelStats()
+	var cpus []aggregate.CPULoss
+	for _, c := range s.Counts() {
+		st := stats[c.CPU]
+		cpus = append(cpus, aggregate.CPULoss{InPages: c.Lost, UnknownInPages: c.LostUnknown, Overrun: st.Overrun, CommitOverrun: st.CommitOverrun, Dropped: st.DroppedEvents})
 	}
-	return fmt.Sprintf("%d events lost", l.known)
+	return aggregate.SumLoss(cpus)
 }
-
-func (l *lostCount) any() bool { return l.known > 0 || l.unknown > 0 }
 
 // runLive runs a session like record does (held child for -- CMD,
 // signals, --duration, cleanup on every way out) and hands each record to
@@ -85,11 +113,15 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	if len(spec.childArgs) > 0 && len(c.IntSlice("pid")) > 0 {
 		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
 	}
+	kb, err := bufferSizeKB(c)
+	if err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
 	}
-	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
+	opts := tracefs.SessionOptions{BufferSizeKB: kb, PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
 	var child *childProc
 	if len(spec.childArgs) > 0 {
 		child, err = startHeld(spec.childArgs, c.App.ErrWriter)
@@ -161,6 +193,9 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 		}
 	}
 	defer cleanup() // runs before the deferred Close
+	if spec.loss != nil {
+		spec.loss.s = s
+	}
 	if spec.open != nil {
 		if err := spec.open(s); err != nil {
 			return err

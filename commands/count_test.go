@@ -134,3 +134,129 @@ func TestCountBadKey(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestAggregateJSONHostileKey: a process chooses the bytes of its path
+// and name; control bytes and invalid UTF-8 in a key must not empty the
+// JSON table of count or hist (with or without --interval).
+func TestAggregateJSONHostileKey(t *testing.T) {
+	needTracefs(t)
+	bad := "a\x01\"\\\xffb"
+	prog := filepath.Join(t.TempDir(), bad)
+	if err := os.Symlink("/bin/true", prog); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Dir(prog) + "/a\x01\"\\\ufffdb"
+	for _, args := range [][]string{
+		{"count", "--json", "--by", "filename,comm"},
+		{"count", "--json", "--interval", "10s", "--by", "filename,comm"},
+		{"hist", "--json", "--field", "pid", "--by", "filename,comm"},
+	} {
+		out, errs, code := run(append(args, "sched:sched_process_exec", "--", prog)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var res struct {
+			Counts []struct{ Key map[string]any }
+			Hists  []struct{ Key map[string]any }
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%v: bad JSON %q: %v", args, out, err)
+		}
+		found := false
+		for _, r := range append(res.Counts, res.Hists...) {
+			found = found || r.Key["filename"] == want
+		}
+		if !found {
+			t.Errorf("%v: no row for filename %q in %s", args, want, out)
+		}
+	}
+}
+
+// TestCountLossAccounted: with a tiny buffer under load, what count
+// reports counted plus what it reports lost covers every call the
+// workload made (the kernel's overrun counts what the pages cannot size),
+// in JSON and in the text footer.
+func TestCountLossAccounted(t *testing.T) {
+	needTracefs(t)
+	const calls = 300000
+	self, dir := selfExe(t), t.TempDir()
+	t.Setenv("TRACER_TEST_GETPPID", strconv.Itoa(calls))
+	t.Setenv("TRACER_TEST_PIDFILE", filepath.Join(dir, "x"))
+	out, errs, code := run("count", "--json", "-b", "4", "syscalls:sys_enter_getppid", "--", self)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Total       uint64
+		Lost        uint64
+		LostUnknown uint64 `json:"lost_unknown"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if res.Total+res.Lost < calls || res.Total+res.Lost > calls+calls/100 {
+		t.Errorf("counted %d + lost %d for %d calls (%d loss reports without a size)\n%s", res.Total, res.Lost, calls, res.LostUnknown, errs)
+	}
+	t.Logf("counted %d, lost %d, %d loss reports without a size", res.Total, res.Lost, res.LostUnknown)
+	out, _, code = run("count", "-b", "4", "syscalls:sys_enter_getppid", "--", self)
+	var total, lost uint64
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, " events, "); i > 0 {
+			fmt.Sscanf(line[strings.Index(line, ": ")+2:], "%d events", &total)
+			if j := strings.Index(line, "; "); j > 0 {
+				fmt.Sscanf(line[j+2:], "%d events lost", &lost)
+			}
+		}
+	}
+	if code != 0 || total+lost < calls || total+lost > calls+calls/100 {
+		t.Errorf("text: exit %d, counted %d + lost %d for %d calls:\n%s", code, total, lost, calls, out)
+	}
+}
+
+// TestMaxKeysOther: past --max-keys distinct keys, the rest of the events
+// are summed in one [other] row, in JSON and in text, and nothing is lost
+// from the total.
+func TestMaxKeysOther(t *testing.T) {
+	needTracefs(t)
+	self, dir := selfExe(t), t.TempDir()
+	var script []string
+	for i := 0; i < 5; i++ {
+		script = append(script, fmt.Sprintf("TRACER_TEST_GETPPID=20 TRACER_TEST_PIDFILE=%s %s &", filepath.Join(dir, strconv.Itoa(i)), self))
+	}
+	workload := []string{"--", "sh", "-c", strings.Join(append(script, "wait"), " ")}
+	out, errs, code := run(append([]string{"count", "--json", "--max-keys", "2", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Total   uint64
+		MaxKeys int `json:"max_keys"`
+		Counts  []struct{ Count uint64 }
+		Other   *struct{ Count uint64 }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	var sum uint64
+	for _, r := range res.Counts {
+		sum += r.Count
+	}
+	if len(res.Counts) != 2 || res.MaxKeys != 2 || res.Other == nil || res.Other.Count < 60 || sum+res.Other.Count != res.Total {
+		t.Errorf("want 2 rows and [other] with the rest: %s", out)
+	}
+	out, errs, code = run(append([]string{"count", "--max-keys", "2", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	if code != 0 || !strings.Contains(out, "[other]") || !strings.Contains(out, "(--max-keys) in [other]") {
+		t.Errorf("text: exit %d, %s\n%s", code, errs, out)
+	}
+	out, errs, code = run(append([]string{"hist", "--json", "--max-keys", "1", "--field", "__syscall_nr", "--by", "pid", "syscalls:sys_enter_getppid"}, workload...)...)
+	var h struct {
+		Hists []struct{ Count uint64 }
+		Other *struct{ Count uint64 }
+	}
+	if err := json.Unmarshal([]byte(out), &h); code != 0 || err != nil || len(h.Hists) != 1 || h.Other == nil || h.Other.Count < 80 {
+		t.Errorf("hist: exit %d, %v, %s\n%s", code, err, errs, out)
+	}
+	if _, errs, code := run("count", "--max-keys", "0", "-d", "100ms", "sched:sched_switch"); code != 2 || !strings.Contains(errs, "--max-keys") {
+		t.Errorf("--max-keys 0: exit %d, %s", code, errs)
+	}
+}

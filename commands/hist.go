@@ -34,6 +34,7 @@ the field in the kernel and tracer buckets the counts the same way.
 		&cli.StringFlag{Name: "linear", Usage: "linear buckets `MIN,MAX,STEP`"},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+		maxKeysFlag,
 		inKernelFlag,
 	),
 	Action: runHist,
@@ -82,7 +83,10 @@ func runHist(c *cli.Context) error {
 	}
 	field := c.String("field")
 	kh := aggregate.NewKeyedHist(proto, k, field)
-	var lost lostCount
+	if kh.MaxKeys, err = maxKeys(c); err != nil {
+		return err
+	}
+	loss := &lossMeter{}
 	inKernel := c.Bool("in-kernel")
 	if inKernel {
 		if err := checkInKernel(c); err != nil {
@@ -115,16 +119,19 @@ func runHist(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		cleanup:  kagg.remove,
 		tick: func(out *bufio.Writer, final bool) error {
+			lost := loss.take()
 			if inKernel {
-				if err := kagg.fillHist(kh, &lost); err != nil {
+				dropped, err := kagg.fillHist(kh)
+				if err != nil {
 					return err
 				}
+				lost.Events += dropped
 			}
-			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+field, &lost, time.Since(start), nil)
+			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+field, lost, time.Since(start), nil)
 			kh.Reset()
 			start = time.Now()
 			return err
@@ -136,9 +143,13 @@ func runHist(c *cli.Context) error {
 type histJSON struct {
 	Interval float64        `json:"interval_s"`
 	Name     string         `json:"name"`
-	Lost     uint64         `json:"lost"`
+	Lost     uint64         `json:"lost"`         // every event the kernel reports lost
+	Unknown  uint64         `json:"lost_unknown"` // loss reports without a size
 	Extra    map[string]any `json:"stats,omitempty"`
 	Hists    []histRowJSON  `json:"hists"`
+	MaxKeys  int            `json:"max_keys"`
+	// Other holds the values of keys beyond max_keys; absent when none.
+	Other *histRowJSON `json:"other,omitempty"`
 }
 
 type histRowJSON struct {
@@ -152,10 +163,10 @@ type histRowJSON struct {
 
 // printHists prints each key's histogram like bpftrace (@name[key]:), or
 // one JSON object with the buckets. extra adds counters to the footer.
-func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut bool, name string, lost *lostCount, d time.Duration, extra map[string]any) error {
+func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut bool, name string, lost aggregate.Loss, d time.Duration, extra map[string]any) error {
 	rows := kh.Rows(top)
 	if jsonOut {
-		j := histJSON{Interval: d.Seconds(), Name: name, Lost: lost.known, Extra: extra, Hists: make([]histRowJSON, len(rows))}
+		j := histJSON{Interval: d.Seconds(), Name: name, Lost: lost.Events, Unknown: lost.Unknown, Extra: extra, Hists: make([]histRowJSON, len(rows))}
 		for i, r := range rows {
 			var key map[string]aggregate.Value
 			if kh.Keyer != nil {
@@ -165,6 +176,10 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 				}
 			}
 			j.Hists[i] = histRowJSON{Key: key, Count: r.Hist.Count, Sum: r.Hist.Sum, Min: r.Hist.MinSeen, Max: r.Hist.MaxSeen, Buckets: r.Hist.Buckets()}
+		}
+		j.MaxKeys = kh.MaxKeys
+		if o := kh.Other; o != nil {
+			j.Other = &histRowJSON{Count: o.Count, Sum: o.Sum, Min: o.MinSeen, Max: o.MaxSeen, Buckets: o.Buckets()}
 		}
 		b, err := json.Marshal(j)
 		if err != nil {
@@ -176,6 +191,9 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 	fmt.Fprintf(out, "%s\n", time.Now().Format("15:04:05"))
 	if len(rows) == 0 {
 		fmt.Fprintf(out, "%s: no values\n", name)
+	}
+	if kh.Other != nil {
+		rows = append(rows, aggregate.HistRow{Key: []aggregate.Value{{IsStr: true, Str: "[other]"}}, Hist: kh.Other})
 	}
 	for _, r := range rows {
 		out.WriteString(name)
@@ -196,10 +214,13 @@ func printHists(out *bufio.Writer, kh *aggregate.KeyedHist, top int, jsonOut boo
 	for k, v := range extra {
 		notes = append(notes, fmt.Sprintf("%s %v", k, v))
 	}
+	if kh.Other != nil {
+		notes = append(notes, otherNote(kh.Other.Count, kh.MaxKeys))
+	}
 	if kh.Missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d events without the field", kh.Missing))
 	}
-	if lost.any() {
+	if lost.Any() {
 		notes = append(notes, lost.String()+": counts are lower bounds")
 	}
 	if len(notes) > 0 {

@@ -32,6 +32,7 @@ ENDs without a START are reported.
 		&cli.IntFlag{Name: "max-pending", Usage: "at most `N` STARTs waiting for their END", Value: 65536},
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
+		maxKeysFlag,
 	),
 	Action: runLatency,
 }
@@ -61,8 +62,11 @@ func runLatency(c *cli.Context) error {
 		return err
 	}
 	kh := aggregate.NewKeyedHist(proto, k, "")
+	if kh.MaxKeys, err = maxKeys(c); err != nil {
+		return err
+	}
 	p := aggregate.NewPairer(c.String("key"), c.Int("max-pending"))
-	var lost lostCount
+	loss := &lossMeter{}
 	var startS, endS *parse.Schema
 	start := time.Now()
 	spec := &liveSpec{
@@ -101,7 +105,7 @@ func runLatency(c *cli.Context) error {
 			}
 			return nil
 		},
-		lost:     lost.add,
+		loss:     loss,
 		interval: c.Duration("interval"),
 		tick: func(out *bufio.Writer, final bool) error {
 			extra := map[string]any{
@@ -111,7 +115,7 @@ func runLatency(c *cli.Context) error {
 				"restarted":     p.Restarted(),
 				"pending":       p.Pending(),
 			}
-			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+c.String("unit"), &lost, time.Since(start), extra)
+			err := printHists(out, kh, c.Int("top"), c.Bool("json"), "@"+c.String("unit"), loss.take(), time.Since(start), extra)
 			kh.Reset()
 			start = time.Now()
 			return err

@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/tracer-dev/tracer/aggregate"
 	"github.com/tracer-dev/tracer/parse"
 	"github.com/tracer-dev/tracer/parse/tracedat"
 	"github.com/tracer-dev/tracer/tracefs"
@@ -41,7 +42,7 @@ happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
-		&cli.IntFlag{Name: "buffer-size", Aliases: []string{"b"}, Usage: "per-CPU ring buffer in `KB`", Value: 4096},
+		bufferSizeFlag,
 		&cli.StringFlag{Name: "clock", Usage: "trace clock (local, global, mono, boot, ...)"},
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print one JSON object per event"},
 		&cli.BoolFlag{Name: "stats", Usage: "print per-CPU counts (read, lost, kernel overrun) on stderr at the end, even when nothing was lost"},
@@ -74,11 +75,15 @@ func runRecord(c *cli.Context) error {
 	if len(command) > 0 && len(c.IntSlice("pid")) > 0 {
 		return &exitError{code: 2, err: errors.New("use either -p PID or -- COMMAND, not both")}
 	}
+	kb, err := bufferSizeKB(c)
+	if err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
 	}
-	opts := tracefs.SessionOptions{BufferSizeKB: c.Int("buffer-size"), Clock: c.String("clock"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow")}
+	opts := tracefs.SessionOptions{BufferSizeKB: kb, Clock: c.String("clock"), PIDs: c.IntSlice("pid"), Follow: c.Bool("follow")}
 
 	var child *childProc
 	if len(command) > 0 {
@@ -248,7 +253,7 @@ func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 	any := false
 	for _, c := range s.Counts() {
 		st := stats[c.CPU]
-		if !always && c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.DroppedEvents == 0 {
+		if !always && c.Lost == 0 && c.LostUnknown == 0 && st.Overrun == 0 && st.CommitOverrun == 0 && st.DroppedEvents == 0 {
 			continue
 		}
 		any = true
@@ -256,7 +261,11 @@ func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 		if c.LostUnknown > 0 {
 			fmt.Fprintf(&b, " (+%d losses of unknown size)", c.LostUnknown)
 		}
-		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d\n", st.Overrun, st.DroppedEvents)
+		fmt.Fprintf(&b, ", kernel overrun %d, dropped %d", st.Overrun, st.DroppedEvents)
+		if st.CommitOverrun > 0 {
+			fmt.Fprintf(&b, ", commit overrun %d", st.CommitOverrun)
+		}
+		b.WriteString("\n")
 	}
 	switch {
 	case any && always:
@@ -378,29 +387,15 @@ func ExecHeld(args []string) int {
 func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs chan os.Signal) (err error) {
 	name := c.String("output")
 	errw := c.App.ErrWriter
-	flags := os.O_RDWR | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-	if c.Bool("force") {
-		flags |= os.O_TRUNC
-	} else {
-		flags |= os.O_EXCL
-	}
-	out, err := os.OpenFile(name, flags, 0o600)
+	of, err := createOut(name, c.Bool("force"))
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s exists: choose another name or add --force", name)
-		}
-		if errors.Is(err, syscall.ELOOP) {
-			return fmt.Errorf("%s is a symbolic link: refusing to write through it", name)
-		}
 		return err
 	}
-	started := false // pages may be in the file: keep it whatever happens
-	defer func() {
-		out.Close()
-		if !started && err != nil {
-			os.Remove(name) // nothing useful in it
-		}
-	}()
+	out := of.f
+	// Closes the file; before publish, the user's name was never touched
+	// and the unnamed file goes away. After it, pages may be in the file:
+	// it stays whatever happens.
+	defer of.discard()
 
 	type cpuRec struct {
 		r    *tracefs.RawRecorder
@@ -455,7 +450,9 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 			r.SetSink(sw)
 			recs = append(recs, &cpuRec{r: r, done: make(chan error, 1)})
 		}
-		started = true
+		if err := of.publish(); err != nil {
+			return err
+		}
 		for _, cr := range recs {
 			go func(cr *cpuRec) { cr.done <- cr.r.Run() }(cr)
 		}
@@ -487,7 +484,7 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		var n uint64
 		for _, r := range recs {
 			if st, err := inst.Stats(r.r.CPU()); err == nil {
-				n += st.Overrun + st.DroppedEvents
+				n += aggregate.CPULoss{Overrun: st.Overrun, CommitOverrun: st.CommitOverrun, Dropped: st.DroppedEvents}.Events()
 			}
 		}
 		return n
@@ -589,6 +586,131 @@ wait:
 		}
 	}
 	return nil
+}
+
+// outFile is the trace.dat of record -o until recording starts: an
+// unnamed file in the target's directory (O_TMPFILE) or, where the
+// filesystem has none, a hidden temporary there. publish gives it the
+// user's name once the session is set up, so a setup that fails (a bad
+// clock, filter, pid or buffer size) leaves whatever was at that name
+// untouched, and a kill before then leaves nothing behind.
+type outFile struct {
+	f         *os.File
+	name      string
+	tmp       string // the hidden temporary's path; "" while unnamed
+	force     bool
+	published bool
+}
+
+// createOut checks the target and creates the file that will become it.
+func createOut(name string, force bool) (*outFile, error) {
+	if err := checkTarget(name, force); err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(name)
+	if fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600); err == nil {
+		return &outFile{f: os.NewFile(uintptr(fd), name), name: name, force: force}, nil
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tracer-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	return &outFile{f: f, name: name, tmp: f.Name(), force: force}, nil
+}
+
+// checkTarget refuses a name that exists without --force, and with it
+// anything but a regular file: never through a symlink, never in place of
+// a FIFO, device or directory.
+func checkTarget(name string, force bool) error {
+	fi, err := os.Lstat(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking %s: %w", name, err)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link: refusing to write through it", name)
+	case !force:
+		return fmt.Errorf("%s exists: choose another name or add --force", name)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s): refusing to replace it", name, fileKind(fi.Mode()))
+	}
+	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
+}
+
+// publish gives the file its name: atomically, and without --force never
+// over a file that appeared meanwhile.
+func (o *outFile) publish() error {
+	if err := checkTarget(o.name, o.force); err != nil {
+		return err
+	}
+	if o.tmp == "" && !o.force { // link the unnamed file, failing if name exists
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(o.f.Fd())), unix.AT_FDCWD, o.name, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.ENOENT) { // no /proc: root can link by descriptor
+			err = unix.Linkat(int(o.f.Fd()), "", unix.AT_FDCWD, o.name, unix.AT_EMPTY_PATH)
+		}
+		return o.named(err)
+	}
+	if o.tmp == "" { // --force: a hidden name first, then rename over
+		tmp := filepath.Join(filepath.Dir(o.name), fmt.Sprintf(".%s.tracer-%d-%x", filepath.Base(o.name), os.Getpid(), time.Now().UnixNano()))
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(o.f.Fd())), unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW)
+		if errors.Is(err, unix.ENOENT) {
+			err = unix.Linkat(int(o.f.Fd()), "", unix.AT_FDCWD, tmp, unix.AT_EMPTY_PATH)
+		}
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", o.name, err)
+		}
+		o.tmp = tmp
+	}
+	var err error
+	if o.force {
+		err = os.Rename(o.tmp, o.name)
+	} else {
+		err = unix.Renameat2(unix.AT_FDCWD, o.tmp, unix.AT_FDCWD, o.name, unix.RENAME_NOREPLACE)
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) { // no RENAME_NOREPLACE here
+			if err = os.Link(o.tmp, o.name); err == nil {
+				os.Remove(o.tmp)
+			}
+		}
+	}
+	if err == nil {
+		o.tmp = ""
+	}
+	return o.named(err)
+}
+
+func (o *outFile) named(err error) error {
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return fmt.Errorf("%s exists: choose another name or add --force", o.name)
+	case err != nil:
+		return fmt.Errorf("creating %s: %w", o.name, err)
+	}
+	o.published = true
+	return nil
+}
+
+// discard closes the file and, if it was never published, removes its
+// temporary name (if it had one).
+func (o *outFile) discard() {
+	o.f.Close()
+	if !o.published && o.tmp != "" {
+		os.Remove(o.tmp)
+	}
 }
 
 // traceDatMeta is the trace.dat metadata of a session's RawMeta.

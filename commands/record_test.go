@@ -320,3 +320,23 @@ func TestRecordClosedPipe(t *testing.T) {
 		t.Errorf("instance %s left behind", name)
 	}
 }
+
+// TestBufferSizeRange: record and the live commands refuse a buffer size
+// the kernel would silently replace (by its default for 0 or less, by a
+// few KB when its KB-to-bytes shift overflows), before setting anything
+// up, and say the range.
+func TestBufferSizeRange(t *testing.T) {
+	needTracefs(t)
+	for _, cmd := range [][]string{{"record"}, {"count"}, {"hist", "--field", "prev_pid"}, {"record", "-o", filepath.Join(t.TempDir(), "x.dat")}} {
+		for _, kb := range []string{"0", "-5", "4194305", "4611686018427387904"} {
+			args := append(append([]string{}, cmd...), "-b", kb, "-d", "200ms", "sched:sched_switch")
+			_, errs, code := run(args...)
+			if code != 2 || !strings.Contains(errs, "--buffer-size") || !strings.Contains(errs, "1 to 4194304 KB") {
+				t.Errorf("%v: exit %d, stderr %q; want 2 and the range", args, code, errs)
+			}
+		}
+	}
+	if _, errs, code := run("record", "-b", "1", "-d", "100ms", "sched:sched_switch"); code != 0 {
+		t.Errorf("-b 1: exit %d: %s", code, errs)
+	}
+}

@@ -171,3 +171,77 @@ func TestRecordFileDiskFull(t *testing.T) {
 	}
 	t.Logf("disk full: %s; report: %d events %s", strings.TrimSpace(errb.String()), events, errs)
 }
+
+// dirNames lists a directory, to see that nothing was left beside a file.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// TestRecordFileForceKeepsOld: record --force -o FILE leaves the old FILE
+// as it was when setup fails, never replaces what is not a regular file,
+// and leaves nothing beside it; once recording starts, FILE is the new
+// recording.
+func TestRecordFileForceKeepsOld(t *testing.T) {
+	needTracefs(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "old.dat")
+	for _, bad := range [][]string{
+		{"--clock", "nosuchclock"},
+		{"--filter", "nosuchfield > 0"},
+		{"-p", "99999999999"},
+		{"--buffer-size", "4611686018427387904"},
+	} {
+		if err := os.WriteFile(p, []byte("precious\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"record", "--force", "-o", p, "-d", "200ms"}, bad...)
+		_, errs, code := run(append(args, "sched:sched_switch")...)
+		if code == 0 {
+			t.Errorf("%v: succeeded", bad)
+		}
+		if b, _ := os.ReadFile(p); string(b) != "precious\n" {
+			t.Errorf("%v: the old file was replaced or removed (now %d bytes); stderr %s", bad, len(b), errs)
+		}
+		if names := dirNames(t, dir); len(names) != 1 {
+			t.Errorf("%v: left %v", bad, names)
+		}
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := run("record", "--force", "-o", fifo, "-d", "200ms", "sched:sched_switch")
+	if fi, err := os.Lstat(fifo); code == 0 || !strings.Contains(errs, "not a regular file") || err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("--force -o FIFO: exit %d, %s; still a FIFO: %v", code, errs, err == nil && fi.Mode()&os.ModeNamedPipe != 0)
+	}
+	os.Remove(fifo)
+	if _, errs, code := run("record", "-o", p, "-d", "200ms", "sched:sched_switch"); code == 0 || !strings.Contains(errs, "exists") {
+		t.Errorf("-o over an existing file without --force: exit %d, %s", code, errs)
+	}
+	if _, errs, code := run("record", "--force", "-o", p, "-d", "200ms", "sched:sched_switch"); code != 0 {
+		t.Fatalf("--force over a file: exit %d: %s", code, errs)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("recorded file: %v %v, want mode 0600", fi, err)
+	}
+	if _, errs, code := run("report", "-i", p); code != 0 {
+		t.Errorf("report of the --force recording: exit %d: %s", code, errs)
+	}
+	q := filepath.Join(dir, "new.dat")
+	if _, errs, code := run("record", "-o", q, "-d", "200ms", "sched:sched_switch"); code != 0 {
+		t.Fatalf("-o new file: exit %d: %s", code, errs)
+	}
+	if names := dirNames(t, dir); strings.Join(names, " ") != "new.dat old.dat" {
+		t.Errorf("directory holds %v, want new.dat old.dat", names)
+	}
+}

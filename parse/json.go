@@ -228,6 +228,14 @@ func appendJSONStack(dst []byte, rec *Record, f *Field) []byte {
 	return append(dst, ']')
 }
 
+// AppendJSONString appends s as a quoted JSON string, escaped as every
+// string of the JSON lines is: quote, backslash and control characters
+// escaped, bytes that are not valid UTF-8 replaced by U+FFFD. The result is
+// always valid JSON, whatever bytes a process put in its name or a field.
+// It is the one JSON string escaper of tracer: other sinks (the tables of
+// count, hist and latency) use it too.
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString appends s as a quoted JSON string.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')

@@ -123,13 +123,47 @@ func boolStr(b bool) string {
 	return "0"
 }
 
-// SetBufferSizeKB sizes each CPU's buffer: the main defence against lost
-// events at high rates.
-func (in *Instance) SetBufferSizeKB(kb int) error {
-	if kb <= 0 {
-		return fmt.Errorf("setting buffer size: %d KB is not positive", kb)
+// MaxBufferSizeKB is the largest per-CPU buffer tracer asks for (4 GB).
+// Far beyond it the kernel's KB-to-bytes shift overflows and silently
+// leaves a buffer of a few KB.
+const MaxBufferSizeKB = 4 << 20
+
+// CheckBufferSizeKB refuses a per-CPU buffer size outside 1 to
+// MaxBufferSizeKB KB, saying the range.
+func CheckBufferSizeKB(kb int) error {
+	if kb < 1 || kb > MaxBufferSizeKB {
+		return fmt.Errorf("buffer size %d KB per CPU is out of range (1 to %d KB)", kb, MaxBufferSizeKB)
 	}
-	return in.write("buffer_size_kb", strconv.Itoa(kb))
+	return nil
+}
+
+// SetBufferSizeKB sizes each CPU's buffer: the main defence against lost
+// events at high rates. It reads the size back and fails if the kernel
+// set less than asked (it rounds up to whole pages, never down).
+func (in *Instance) SetBufferSizeKB(kb int) error {
+	if err := CheckBufferSizeKB(kb); err != nil {
+		return fmt.Errorf("setting buffer size: %w", err)
+	}
+	if err := in.write("buffer_size_kb", strconv.Itoa(kb)); err != nil {
+		if errors.Is(err, unix.ENOMEM) {
+			return fmt.Errorf("setting buffer size to %d KB per CPU: not enough free memory: %w", kb, err)
+		}
+		return fmt.Errorf("setting buffer size to %d KB per CPU: %w", kb, err)
+	}
+	got, err := in.BufferSizeKB()
+	if err != nil {
+		return fmt.Errorf("setting buffer size to %d KB per CPU: reading it back: %w", kb, err)
+	}
+	return checkBufferReadback(kb, got)
+}
+
+// checkBufferReadback compares the size asked for with the size the
+// kernel reports.
+func checkBufferReadback(want, got int) error {
+	if got < want {
+		return fmt.Errorf("setting buffer size: asked for %d KB per CPU, the kernel set %d KB", want, got)
+	}
+	return nil
 }
 
 // BufferSizeKB reports the per-CPU buffer size, to show users what they got.

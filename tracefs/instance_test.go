@@ -14,7 +14,7 @@ import (
 
 func TestInstanceCreateRemove(t *testing.T) {
 	fs := liveFS(t)
-	before := instanceNames(t, fs)
+	before := ourInstanceNames(t, fs) // other test processes create their own meanwhile
 	in := newTestInstance(t, fs)
 	pid, ok := ownerPID(in.Name())
 	if !ok || pid != os.Getpid() {
@@ -29,7 +29,7 @@ func TestInstanceCreateRemove(t *testing.T) {
 	if err := in.Remove(); err != nil {
 		t.Fatalf("second Remove: %v", err)
 	}
-	if after := instanceNames(t, fs); !slices.Equal(before, after) {
+	if after := ourInstanceNames(t, fs); !slices.Equal(before, after) {
 		t.Fatalf("instances before %v, after %v", before, after)
 	}
 }
@@ -214,4 +214,39 @@ func TestFeaturesLive(t *testing.T) {
 		t.Fatalf("features: %+v", f)
 	}
 	t.Logf("%+v", f)
+}
+
+// TestInstanceBufferSizeRange: sizes the kernel would silently turn into
+// its default or into a few KB (its KB-to-bytes shift overflows) are
+// refused with the range, and leave the buffer as it was.
+func TestInstanceBufferSizeRange(t *testing.T) {
+	fs := liveFS(t)
+	in := newTestInstance(t, fs)
+	if err := in.SetBufferSizeKB(64); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := in.BufferSizeKB()
+	for _, kb := range []int{0, -5, MaxBufferSizeKB + 1, 4611686018427387904} {
+		err := in.SetBufferSizeKB(kb)
+		if err == nil || !strings.Contains(err.Error(), "out of range (1 to 4194304 KB)") {
+			t.Errorf("SetBufferSizeKB(%d) = %v; want a refusal with the range", kb, err)
+		}
+		if now, _ := in.BufferSizeKB(); now != before {
+			t.Errorf("SetBufferSizeKB(%d) changed the buffer from %d to %d KB", kb, before, now)
+		}
+	}
+	if err := in.SetBufferSizeKB(1); err != nil {
+		t.Errorf("SetBufferSizeKB(1): %v", err)
+	}
+}
+
+func TestBufferReadback(t *testing.T) {
+	for _, tc := range []struct {
+		want, got int
+		ok        bool
+	}{{4096, 4099, true}, {1, 7, true}, {256, 256, true}, {4096, 7, false}, {4096, 4095, false}} {
+		if err := checkBufferReadback(tc.want, tc.got); (err == nil) != tc.ok {
+			t.Errorf("asked %d, got %d: %v", tc.want, tc.got, err)
+		}
+	}
 }
