@@ -304,6 +304,8 @@ type Fetch struct {
 	Way FetchWay
 	// Files lists the binaries probed (uprobes), for messages.
 	Files []string
+	// Skipped says why better ways than Way could not be set up (FetchAuto).
+	Skipped []string
 	// OnArgv, if set, is called when argv for pid arrives; with the
 	// uprobe way it comes after the exec's own events (the new program's
 	// loader runs after execve returns), so callers hold rows until then.
@@ -369,22 +371,35 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 		return nil, fmt.Errorf("%w: at most 60 arguments can be fetched per exec (the kernel's limit is 128 fetch args per probe)", ErrInvalidName)
 	}
 	opts := s.fs.FetchOptions(job)
-	way := cfg.Way
-	if way == FetchAuto {
+	if cfg.Way != FetchAuto {
 		for _, o := range opts {
-			if o.Available {
-				way = o.Way
-				break
+			if o.Way == cfg.Way && !o.Available {
+				return nil, fmt.Errorf("%w: fetching %s by %s: %s", ErrNotSupported, job, cfg.Way, o.Why)
 			}
 		}
-	} else {
-		for _, o := range opts {
-			if o.Way == way && !o.Available {
-				return nil, fmt.Errorf("%w: fetching %s by %s: %s", ErrNotSupported, job, way, o.Why)
-			}
-		}
+		return s.setupFetch(job, cfg.Way, cfg.MaxArgs)
 	}
-	f := &Fetch{Job: job, Way: way, maxArgs: cfg.MaxArgs, srcs: map[*parse.Schema]*fetchSource{}, vals: map[int32]fetchValue{}, late: map[int32]fetchValue{}, dynamic: map[string]bool{}}
+	// The best available way; one that cannot be set up after all (a
+	// probe the spec checks refuse) gives way to the next, and says why.
+	var skipped []string
+	for _, o := range opts {
+		if !o.Available {
+			continue
+		}
+		f, err := s.setupFetch(job, o.Way, cfg.MaxArgs)
+		if err == nil {
+			f.Skipped = skipped
+			return f, nil
+		}
+		skipped = append(skipped, fmt.Sprintf("%s: %v", o.Way, err))
+	}
+	return nil, fmt.Errorf("fetching %s: no way could be set up: %s", job, strings.Join(skipped, "; "))
+}
+
+// setupFetch prepares the probes of one way; on error the session is as
+// it was before.
+func (s *Session) setupFetch(job FetchJob, way FetchWay, maxArgs int) (*Fetch, error) {
+	f := &Fetch{Job: job, Way: way, maxArgs: maxArgs, srcs: map[*parse.Schema]*fetchSource{}, vals: map[int32]fetchValue{}, late: map[int32]fetchValue{}, dynamic: map[string]bool{}}
 	var err error
 	switch way {
 	case FetchKernel:
@@ -404,11 +419,13 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 	if err != nil {
 		return nil, err
 	}
+	before := len(s.probes.pending)
 	for _, p := range f.specs {
 		if p.spec == "" {
 			continue
 		}
 		if err := s.addProbe(p.spec, ""); err != nil {
+			s.probes.pending = s.probes.pending[:before]
 			return nil, fmt.Errorf("fetching %s by %s: %w", job, way, err)
 		}
 		s.probes.pending[len(s.probes.pending)-1].owner = f
