@@ -112,6 +112,34 @@ func TestChaosHotplug(t *testing.T) {
 	}
 }
 
+// TestChaosKill9 runs the kill9 category, a few runs per phase, in the test
+// VMs: there the kernels have eprobes (6.1 and later) and kprobes, which the
+// host lacks, so kill -9 during setup and streaming of a run with an eprobe,
+// then tracer reset, is proven on a kernel that has them. The host runs the
+// full category through scripts/chaos.
+func TestChaosKill9(t *testing.T) {
+	if os.Getenv("TRACER_IN_VM") == "" {
+		t.Skip("kill9 runs on the host through scripts/chaos; this short run is for the test VMs (TRACER_IN_VM), whose kernels have eprobes")
+	}
+	t.Setenv("CHAOS_KILL_RUNS", "8")
+	s := selfSuite(t)
+	if err := s.Setup(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Teardown()
+	r := &Row{Name: "kill9"}
+	s.Kill9(r)
+	for _, n := range r.Notes {
+		t.Log(n)
+	}
+	if r.Handled < r.Tried || r.Leftovers > 0 {
+		t.Errorf("kill9: %d/%d handled, %d leftovers: %v", r.Handled, r.Tried, r.Leftovers, r.Notes)
+	}
+	if l := s.Leftovers(); len(l) > 0 {
+		t.Errorf("left: %v", l)
+	}
+}
+
 // leftoversAfterTeardown lists instances of the suite's tracers and its
 // other-tool instance that are still there after Main returned.
 func (s *Suite) leftoversAfterTeardown() []string {

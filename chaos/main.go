@@ -295,7 +295,7 @@ func (s *Suite) read(rel string) string {
 // tracerLine is a probe definition line of some tracer session, which we
 // judge by pid in Leftovers, not by comparison (other tracer runs on the
 // machine come and go).
-var tracerLine = regexp.MustCompile(`^[prf]\d*:tracer_`)
+var tracerLine = regexp.MustCompile(`^[prfe]\d*:tracer_`)
 
 func (s *Suite) snapshot() map[string]string {
 	m := map[string]string{}
@@ -344,7 +344,7 @@ func (s *Suite) track(pid int) {
 }
 
 var instRE = regexp.MustCompile(`^tracer-(\d+)-[0-9a-f]{4}$`)
-var groupRE = regexp.MustCompile(`^[prf]\d*:(tracer_(\d+)_[0-9a-f]{4})/(\S+)`)
+var groupRE = regexp.MustCompile(`^[prfe]\d*:(tracer_(\d+)_[0-9a-f]{4})/(\S+)`)
 
 // Leftovers lists what the tracers we started left: instances, probe
 // groups, top-level control files changed, the other instance touched.
@@ -361,8 +361,11 @@ func (s *Suite) Leftovers() []string {
 			}
 		}
 	}
-	for _, f := range []string{"kprobe_events", "uprobe_events"} {
+	for _, f := range []string{"kprobe_events", "uprobe_events", "dynamic_events"} {
 		for _, l := range strings.Split(s.read(f), "\n") {
+			if f == "dynamic_events" && !strings.HasPrefix(l, "e:") {
+				continue // eprobes only: its p:/r: lines are the other files'
+			}
 			if m := groupRE.FindStringSubmatch(l); m != nil {
 				if pid, _ := strconv.Atoi(m[2]); pids[pid] && !alive(pid) {
 					out = append(out, "probe "+m[1]+"/"+m[3])
@@ -527,6 +530,13 @@ func (s *Suite) Kill9(r *Row) {
 	if _, err := os.Stat("/bin/bash"); err == nil && s.exists("uprobe_events") {
 		probe = "uprobe:/bin/bash:readline"
 	}
+	// An eprobe in the setup and streaming runs, where the kernel has them.
+	eprobe := ""
+	if fs, err := tracefs.Open(); err == nil && fs.Features().Eprobes {
+		eprobe = "eprobe:syscalls:sys_enter_openat path=+0($filename):ustring"
+	} else {
+		r.note("no eprobes: needs Linux 5.15+ with CONFIG_EPROBE_EVENTS; kill9 runs without one (the VM run of chaos' tests covers them)")
+	}
 	unreportable, empty, emptyOK, headerCut := 0, 0, 0, 0
 	for i := 0; i < n; i++ {
 		phase := phases[i%len(phases)]
@@ -539,9 +549,15 @@ func (s *Suite) Kill9(r *Row) {
 			if probe != "" {
 				args = append(args, probe)
 			}
+			if eprobe != "" {
+				args = append(args, eprobe)
+			}
 			delay = time.Duration(rand.IntN(40)) * time.Millisecond
 		case "streaming":
 			args = []string{"record", "-d", "5s", "sched:sched_switch", "sched:sched_wakeup"}
+			if eprobe != "" {
+				args = append(args, eprobe)
+			}
 			delay = time.Duration(100+rand.IntN(300)) * time.Millisecond
 		case "file": // while pages stream into the file, or it is written at the end
 			out = filepath.Join(s.tmp, fmt.Sprintf("kill-%d.dat", i))

@@ -38,6 +38,7 @@ var doctorCommand = &cli.Command{
 		fmt.Fprintf(w, "instances:       %s\n", yes(f.Instances, "needs Linux 3.10+"))
 		fmt.Fprintf(w, "kprobes:         %s\n", yes(f.KprobeEvents, "no kprobe_events: CONFIG_KPROBE_EVENTS is off; use tracepoints or uprobes"))
 		fmt.Fprintf(w, "uprobes:         %s\n", yes(f.UprobeEvents, "no uprobe_events: CONFIG_UPROBE_EVENTS is off"))
+		fmt.Fprintf(w, "eprobes:         %s\n", yes(f.Eprobes, "needs Linux 5.15+ with CONFIG_EPROBE_EVENTS: no fetch args on tracepoint fields"))
 		fmt.Fprintf(w, "function tracer: %s\n", yes(f.FunctionTracer, "not in available_tracers"))
 		fmt.Fprintf(w, "hist triggers:   %s\n", yes(f.HistTriggers, "CONFIG_HIST_TRIGGERS is off; tracer aggregates in user space instead"))
 		fmt.Fprintf(w, "error_log:       %s\n", yes(f.ErrorLog, "needs Linux 5.2+: refused filters come without the kernel's explanation"))

@@ -20,7 +20,7 @@ func init() {
 
 var probeCommand = &cli.Command{
 	Name:  "probe",
-	Usage: "add, list and remove named kprobes and uprobes that outlive a run",
+	Usage: "add, list and remove named kprobes, uprobes and eprobes that outlive a run",
 	Description: `Probes given to record (and every command that takes events) live only as
 long as that run. Named probes are for scripts that use several commands:
 they are created in the group ` + tracefs.NamedProbeGroup + ` and stay until removed,
@@ -28,6 +28,7 @@ and every command takes them as ` + tracefs.NamedProbeGroup + `:NAME.
 
    tracer probe add 'kprobe:do_sys_openat2 path=+0($arg2):string'
    tracer probe add --name rl 'uretprobe:/bin/bash:readline line=+0($retval):string'
+   tracer probe add --name op 'eprobe:syscalls:sys_enter_openat path=+0($filename):ustring'
    tracer record tracer_named:rl
    tracer probe list
    tracer probe remove rl          (or --all)
@@ -36,7 +37,17 @@ Probe specs: kprobe:FUNC[+OFFS], kretprobe:FUNC, uprobe:PATH:SYMBOL[+OFFS],
 uprobe:PATH:0xFILEOFFSET, uretprobe:..., or the kernel's p:/r: syntax, then
 fetch args NAME=FETCHARG[:TYPE]: $argN $retval $stackN $comm %REG @ADDR
 +OFFS(FETCHARG) with types u8..u64 s8..s64 x8..x64 string ustring symbol
-b<width>@<offset>/<size> and arrays TYPE[N].`,
+b<width>@<offset>/<size> and arrays TYPE[N].
+
+Eprobes (Linux 5.15+ with CONFIG_EPROBE_EVENTS): eprobe:SYSTEM:EVENT (or
+e:SYSTEM:EVENT, or the kernel's e:[GROUP/]NAME SYSTEM.EVENT) attaches to a
+tracepoint; its fetch args read that event's fields as $FIELD (and $comm,
+@ADDR, +OFFS(...), \IMM; no registers, stack or $argN), e.g. the argv of an
+exec: 'eprobe:syscalls:sys_enter_execve a1=+0(+8($argv)):ustring'. A final
+"if FILTER" filters on the target's fields (Linux 6.1+). The kernel records
+an eprobe into one instance at a time (the first run that enables it):
+two runs recording the same named eprobe at once see it in the first only;
+specs given to record get an eprobe of their own per run.`,
 	// The subcommands' flags are declared here, on the parent: that is
 	// where reorderArgs (app.go) moves flags to, and the subcommands read
 	// them through the context lineage.

@@ -65,6 +65,8 @@ type Schema struct {
 	// probeRest is the compiled argument part of a probe event's print fmt.
 	probeRest *printer // compiled print fmt, built on first use
 	special   specialKind
+	// eprobeTarget is "SYSTEM.EVENT" for an eprobe (SetEprobeTarget).
+	eprobeTarget string
 	// stdCommon: common_flags, common_preempt_count and a signed
 	// common_pid lie at bytes 2, 3 and 4..7, as on every kernel since
 	// 2.6.32, so the text prefix reads them without the accessors.

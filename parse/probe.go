@@ -120,3 +120,44 @@ func (d *Decoder) appendIPSymOffset(dst []byte, ip uint64) []byte {
 	dst = append(dst, '0', 'x')
 	return appendHexWidth(dst, ip, 8)
 }
+
+// Event probes (eprobes) are printed by print_eprobe_event in
+// kernel/trace/trace_eprobe.c: "NAME: (SYSTEM.EVENT)" and then the fetch
+// args, which print as the generated print fmt says (it begins with the
+// space before the first argument, and is "" without arguments). Their
+// format file has no field that tells them apart from other events, nor
+// the event they are attached to: whoever knows (tracefs, from
+// dynamic_events) says so with SetEprobeTarget. Without it, an eprobe
+// prints like any event, "NAME:  ARGS", as trace-cmd prints it.
+
+// maxEprobeTarget bounds SYSTEM.EVENT: two kernel event names of at most
+// 64 bytes (MAX_EVENT_NAME_LEN) and the dot.
+const maxEprobeTarget = 64 + 1 + 64
+
+// SetEprobeTarget marks s as an eprobe attached to system:event, so that
+// its text starts like the kernel's, "NAME: (SYSTEM.EVENT)". Names that
+// are empty, too long or hold spaces or control characters are ignored:
+// the text then stays the print fmt's.
+func (s *Schema) SetEprobeTarget(system, event string) {
+	t := system + "." + event
+	if system == "" || event == "" || len(t) > maxEprobeTarget {
+		return
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] >= 0x7f || t[i] == '(' || t[i] == ')' {
+			return
+		}
+	}
+	s.eprobeTarget = t
+}
+
+// EprobeTarget returns "SYSTEM.EVENT" for an eprobe marked with
+// SetEprobeTarget, else "".
+func (s *Schema) EprobeTarget() string { return s.eprobeTarget }
+
+// appendEprobeHead appends ": (SYSTEM.EVENT)" after the event name.
+func appendEprobeHead(dst []byte, s *Schema) []byte {
+	dst = append(dst, ':', ' ', '(')
+	dst = append(dst, s.eprobeTarget...)
+	return append(dst, ')')
+}

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 )
 
@@ -96,6 +97,91 @@ func TestProbeText(t *testing.T) {
 		rec.Schema = d.Schema(rec.Type)
 		if got := string(d.AppendText(nil, &rec)); got != c.want {
 			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+	}
+}
+
+// fmtEprobe is an eprobe's format as Linux 6.1 generates it for
+// "e:tracer_x/op syscalls.sys_enter_openat path=+0($filename):ustring
+// fl=$flags dfd=$dfd:s32": no field says "eprobe", and the print fmt
+// starts with the space before the first argument.
+const fmtEprobe = `name: op
+ID: 1392
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
+	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+	field:__data_loc char[] path;	offset:8;	size:4;	signed:1;
+	field:u64 fl;	offset:12;	size:8;	signed:0;
+	field:s32 dfd;	offset:20;	size:4;	signed:1;
+
+print fmt: " path=\"%s\" fl=0x%Lx dfd=%d", __get_str(path), REC->fl, REC->dfd
+`
+
+// fmtEprobeNoArgs is an eprobe without fetch args ("e:tracer_x/sw sched.sched_switch").
+const fmtEprobeNoArgs = `name: sw
+ID: 1393
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
+	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+print fmt: ""
+`
+
+// TestEprobeText: an eprobe prints as print_eprobe_event does,
+// "NAME: (SYSTEM.EVENT) ARGS" (the line below is from the 6.1 guest),
+// once tracefs has said which event it is attached to; before, like any
+// event, as trace-cmd prints it. JSON has the fetch args as typed fields.
+func TestEprobeText(t *testing.T) {
+	d := NewDecoder(mustLayout(t, hdrPage64, false))
+	op, err := d.AddFormat("tracer_x", []byte(fmtEprobe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := d.AddFormat("tracer_x", []byte(fmtEprobeNoArgs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Comms = ParseSavedCmdlines([]byte("104 cat\n"))
+	le := binary.LittleEndian
+	b := make([]byte, 40)
+	le.PutUint16(b, 1392)
+	b[3] = 2 // preempt count, as the eprobe's trigger runs
+	le.PutUint32(b[4:], 104)
+	le.PutUint32(b[8:], 14<<16|24)
+	le.PutUint64(b[12:], 0)
+	le.PutUint32(b[20:], uint32(0xffffff9c)) // -100, AT_FDCWD
+	copy(b[24:], "/nonexist-abc\x00")
+	rec := Record{Kind: ItemEvent, TS: 2895720000, CPU: 1, Data: b, longSize: 8, Type: 1392, Schema: op}
+	const head = `             cat-104     [001] ...2.     2.895720: `
+	if got, want := string(d.AppendText(nil, &rec)), head+`op:  path="/nonexist-abc" fl=0x0 dfd=-100`+"\n"; got != want {
+		t.Errorf("unmarked eprobe:\n got %q\nwant %q", got, want)
+	}
+	op.SetEprobeTarget("syscalls", "sys_enter_openat")
+	sw.SetEprobeTarget("sched", "sched_switch")
+	if got, want := string(d.AppendText(nil, &rec)), head+`op: (syscalls.sys_enter_openat) path="/nonexist-abc" fl=0x0 dfd=-100`+"\n"; got != want {
+		t.Errorf("eprobe:\n got %q\nwant %q", got, want)
+	}
+	if got, want := string(d.AppendJSON(nil, &rec)), `"fields":{"path":"/nonexist-abc","fl":0,"dfd":-100}`; !strings.Contains(got, want) {
+		t.Errorf("eprobe JSON %s\nwant it to hold %s", got, want)
+	}
+	n := make([]byte, 8)
+	le.PutUint16(n, 1393)
+	le.PutUint32(n[4:], 104)
+	rec = Record{Kind: ItemEvent, TS: 2895720000, CPU: 1, Data: n, longSize: 8, Type: 1393, Schema: sw}
+	if got, want := string(d.AppendText(nil, &rec)), `             cat-104     [001] .....     2.895720: sw: (sched.sched_switch)`+"\n"; got != want {
+		t.Errorf("eprobe without args:\n got %q\nwant %q", got, want)
+	}
+	// Bad targets are ignored, so the text never holds control characters.
+	for _, bad := range [][2]string{{"", "x"}, {"a b", "c"}, {"a", strings.Repeat("x", 200)}, {"a", "b\n"}} {
+		s := &Schema{}
+		s.SetEprobeTarget(bad[0], bad[1])
+		if s.EprobeTarget() != "" {
+			t.Errorf("SetEprobeTarget(%q, %q) took it", bad[0], bad[1])
 		}
 	}
 }

@@ -92,7 +92,11 @@ func (d *Decoder) AppendText(dst []byte, rec *Record) []byte {
 		return d.appendFields(dst, rec, s)
 	}
 	dst = append(dst, s.Name...)
-	dst = append(dst, ':', ' ')
+	if s.eprobeTarget != "" {
+		dst = appendEprobeHead(dst, s) // print_eprobe_event: "NAME: (SYSTEM.EVENT)"
+	} else {
+		dst = append(dst, ':', ' ')
+	}
 	// The kernel's generated output function adds the newline after the
 	// print fmt ("fmt\n"), whatever the body ends with.
 	dst = p.appendBody(dst, rec, d)

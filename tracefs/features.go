@@ -1,9 +1,12 @@
 package tracefs
 
 import (
+	"bufio"
+	"bytes"
 	"os"
 	"path"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +19,7 @@ type Features struct {
 	KprobeEvents   bool   // kprobe_events (CONFIG_KPROBE_EVENTS)
 	UprobeEvents   bool   // uprobe_events (CONFIG_UPROBE_EVENTS)
 	DynamicEvents  bool   // dynamic_events (5.3+)
+	Eprobes        bool   // event probes (5.15+, CONFIG_EPROBE_EVENTS), see hasEprobes
 	FunctionTracer bool   // "function" listed in available_tracers
 	HistTriggers   bool   // events/sched/sched_switch/hist exists
 	SubbufSize     bool   // buffer_subbuf_size_kb (6.8+)
@@ -38,6 +42,7 @@ func (fs *FS) Features() Features {
 		SubbufSize:    fs.exists("buffer_subbuf_size_kb"),
 		BufferPercent: fs.exists("buffer_percent"),
 		ErrorLog:      fs.exists("error_log"),
+		Eprobes:       fs.hasEprobes(),
 	}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
@@ -69,6 +74,64 @@ func (fs *FS) Features() Features {
 		f.Notes = append(f.Notes, "no /proc/kallsyms: kernel addresses cannot be resolved")
 	}
 	return f
+}
+
+// eprobeCache holds hasEprobes' answer per proc root and tracefs root:
+// eprobes cannot be a module, so the answer holds until reboot, and
+// reading kallsyms costs a few milliseconds.
+var eprobeCache sync.Map
+
+// hasEprobes tells whether this kernel can create eprobes. The tracefs
+// README is not enough: 6.18 built without CONFIG_EPROBE_EVENTS still
+// lists the "e[:[<group>/][<event>]] <attached-group>.<attached-event>"
+// syntax (it is in the shared probe help). So a README without it means no
+// (before 5.15), and otherwise kallsyms decides by the eprobe code's own
+// function (eprobe_dyn_event_create, which the dynamic event ops point
+// to, so it is never inlined away). Without a readable kallsyms the README
+// is trusted. Nothing is written: a trial e: line would land in the
+// shared error_log.
+func (fs *FS) hasEprobes() bool {
+	if !fs.exists("dynamic_events") {
+		return false
+	}
+	key := fs.procRoot + "\x00" + fs.root
+	if v, ok := eprobeCache.Load(key); ok {
+		return v.(bool)
+	}
+	ok := true
+	if b, err := fs.readFile("README"); err == nil && !strings.Contains(string(b), "<attached-group>.<attached-event>") {
+		ok = false
+	} else if found, known := kallsymsHas(path.Join(fs.procRoot, "kallsyms"), "eprobe_dyn_event_create"); known {
+		ok = found
+	}
+	eprobeCache.Store(key, ok)
+	return ok
+}
+
+// kallsymsHas scans a kallsyms file for a symbol name. known is false
+// when the file cannot be read or lists nothing (no CONFIG_KALLSYMS).
+// Lines are "ADDR TYPE NAME[\t[MODULE]]"; a line longer than the scanner's
+// buffer is skipped, not an error.
+func kallsymsHas(file, name string) (found, known bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
+	lines := 0
+	for sc.Scan() {
+		lines++
+		l := sc.Bytes()
+		if i := bytes.IndexByte(l, '\t'); i >= 0 {
+			l = l[:i]
+		}
+		if i := bytes.LastIndexByte(l, ' '); i >= 0 && string(l[i+1:]) == name {
+			return true, true
+		}
+	}
+	return false, lines > 0
 }
 
 // parseLockdown takes the bracketed mode from "[none] integrity confidentiality".

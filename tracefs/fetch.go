@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -223,30 +222,6 @@ func (fs *FS) kernelStringField(sc fetchSyscall) string {
 	return ""
 }
 
-// hasEprobes reports whether the kernel has eprobes. The tracefs README
-// documents e: definitions whenever dynamic events exist, even where
-// CONFIG_EPROBE_EVENTS is off (6.18 here), so the code itself is looked
-// for in kallsyms.
-func (fs *FS) hasEprobes() bool {
-	if !fs.exists("dynamic_events") {
-		return false
-	}
-	// The kernel's own config, where it publishes it, is cheaper to read.
-	if b, err := readGzip(path.Join(fs.procRoot, "config.gz")); err == nil {
-		return bytes.Contains(b, []byte("\nCONFIG_EPROBE_EVENTS=y"))
-	}
-	syms, err := fs.kallsymsOnce()
-	if err != nil {
-		return false
-	}
-	for _, s := range []string{" eprobe_register", " eprobe_trigger_func", " __trace_eprobe_create", " eprobe_dyn_event_create"} {
-		if bytes.Contains(syms, []byte(s+"\n")) || bytes.Contains(syms, []byte(s+"\t")) {
-			return true
-		}
-	}
-	return false
-}
-
 // syscallRegs are the pt_regs offsets of the syscall argument registers,
 // per architecture, for kprobes on the syscall wrappers that take a
 // struct pt_regs * (x86-64 since 4.17, arm64 since 4.19).
@@ -266,16 +241,17 @@ func (fs *FS) syscallEntry(name string) (fn string, viaRegs bool, err error) {
 	if err != nil {
 		return "", false, fmt.Errorf("reading kallsyms: %w", err)
 	}
-	if r, ok := syscallRegs[runtime.GOARCH]; ok && kallsymsHas(syms, r.prefix+name) {
+	if r, ok := syscallRegs[runtime.GOARCH]; ok && symsHave(syms, r.prefix+name) {
 		return r.prefix + name, true, nil
 	}
-	if kallsymsHas(syms, "sys_"+name) {
+	if symsHave(syms, "sys_"+name) {
 		return "sys_" + name, false, nil
 	}
 	return "", false, fmt.Errorf("no kernel function for syscall %s in kallsyms", name)
 }
 
-func kallsymsHas(b []byte, name string) bool {
+// symsHave reports whether kallsyms text b lists the symbol name.
+func symsHave(b []byte, name string) bool {
 	return bytes.Contains(b, []byte(" "+name+"\n")) || bytes.Contains(b, []byte(" "+name+"\t"))
 }
 
@@ -312,7 +288,7 @@ type Fetch struct {
 	OnArgv func(pid int)
 
 	maxArgs int
-	specs   []fetchProbe
+	specs   []fetchSpec
 	events  []EventID // the probe events created for it
 	// eventLate says, per event, whether it is a loader-entry probe.
 	eventLate []bool
@@ -324,7 +300,7 @@ type Fetch struct {
 	Dropped int
 }
 
-type fetchProbe struct {
+type fetchSpec struct {
 	spec string
 	late bool   // see fetchSource.late
 	kind string // "argv", "path"
@@ -405,7 +381,7 @@ func (s *Session) setupFetch(job FetchJob, way FetchWay, maxArgs int) (*Fetch, e
 	case FetchKernel:
 		for _, sc := range s.fs.fetchSyscalls(job) {
 			if fld := s.fs.kernelStringField(sc); fld != "" {
-				f.specs = append(f.specs, fetchProbe{kind: "path", event: "syscalls:sys_enter_" + sc.name, field: fld})
+				f.specs = append(f.specs, fetchSpec{kind: "path", event: "syscalls:sys_enter_" + sc.name, field: fld})
 			}
 		}
 	case FetchEprobe:
@@ -447,11 +423,11 @@ func (f *Fetch) eprobeSpecs(fs *FS) error {
 	for _, sc := range fs.fetchSyscalls(f.Job) {
 		ev := "eprobe:syscalls:sys_enter_" + sc.name
 		if f.Job == FetchExecArgv {
-			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: ev + argvFetchArgs(f.maxArgs, func(i int) string {
+			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: ev + argvFetchArgs(f.maxArgs, func(i int) string {
 				return "+0(+u" + strconv.Itoa(8*i) + "($" + sc.field + "))"
 			})})
 		} else {
-			f.specs = append(f.specs, fetchProbe{kind: "path", spec: ev + " path=+0($" + sc.field + "):ustring"})
+			f.specs = append(f.specs, fetchSpec{kind: "path", spec: ev + " path=+0($" + sc.field + "):ustring"})
 		}
 	}
 	return nil
@@ -465,11 +441,11 @@ func (f *Fetch) kprobeSpecs(fs *FS) error {
 		}
 		ptr := userArg(sc.arg, viaRegs)
 		if f.Job == FetchExecArgv {
-			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: "kprobe:" + fn + argvFetchArgs(f.maxArgs, func(i int) string {
+			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: "kprobe:" + fn + argvFetchArgs(f.maxArgs, func(i int) string {
 				return "+0(+u" + strconv.Itoa(8*i) + "(" + ptr + "))"
 			})})
 		} else {
-			f.specs = append(f.specs, fetchProbe{kind: "path", spec: "kprobe:" + fn + " path=+0(" + ptr + "):ustring"})
+			f.specs = append(f.specs, fetchSpec{kind: "path", spec: "kprobe:" + fn + " path=+0(" + ptr + "):ustring"})
 		}
 	}
 	if len(f.specs) == 0 {
@@ -505,7 +481,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:u64", file, off) + argvFetchArgs(f.maxArgs, func(i int) string {
 				return "+0($stack" + strconv.Itoa(i+1) + ")"
 			})
-			f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec, late: true})
+			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec, late: true})
 			f.Files = append(f.Files, file)
 		}
 		// And libc's exec functions, in the caller: the argv exactly as
@@ -527,7 +503,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 					spec := fmt.Sprintf("uprobe:%s:0x%x", file, s.Offset) + argvFetchArgs(f.maxArgs, func(i int) string {
 						return "+0(+" + strconv.Itoa(8*i) + "(" + a + "))"
 					})
-					f.specs = append(f.specs, fetchProbe{kind: "argv", spec: spec})
+					f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec})
 				}
 				f.Files = append(f.Files, file)
 			}
@@ -555,7 +531,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 				done[s.Offset] = true
 				a := "$arg" + strconv.Itoa(o.arg)
 				spec := fmt.Sprintf("uprobe:%s:0x%x path=+0(%s):ustring ptr=%s:x64", file, s.Offset, a, a)
-				f.specs = append(f.specs, fetchProbe{kind: "path", spec: spec, ptrArg: true})
+				f.specs = append(f.specs, fetchSpec{kind: "path", spec: spec, ptrArg: true})
 			}
 			f.Files = append(f.Files, file)
 		}

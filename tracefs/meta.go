@@ -1,12 +1,6 @@
 package tracefs
 
-import (
-	"compress/gzip"
-	"fmt"
-	"io"
-	"os"
-	"path"
-)
+import "path"
 
 // The files below are what the decoder needs besides the pages. They are
 // handed out as bytes; package parse gives them meaning, so a trace.dat
@@ -44,17 +38,3 @@ func (fs *FS) HeaderEvent() ([]byte, error) { return fs.readFile("events/header_
 // HeaderPage returns the top-level events/header_page. Readers of an
 // instance must use Instance.HeaderPage: the sub-buffer size is per instance.
 func (fs *FS) HeaderPage() ([]byte, error) { return fs.readFile("events/header_page") }
-
-// readGzip reads a gzip-compressed file (such as /proc/config.gz) whole.
-func readGzip(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
-	}
-	return io.ReadAll(io.LimitReader(z, 16<<20))
-}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tracer-dev/tracer/parse"
 )
 
 // Dynamic probes are global: every instance sees them and every tool can
@@ -38,6 +40,11 @@ var ErrNoKprobes = fmt.Errorf("%w: this kernel has no kprobe_events (built witho
 // ErrNoUprobes means the kernel has no uprobe_events.
 var ErrNoUprobes = fmt.Errorf("%w: this kernel has no uprobe_events (built without CONFIG_UPROBE_EVENTS), so uprobes are unavailable; use tracepoints (tracer list) instead", ErrNotSupported)
 
+// ErrNoEprobes means the kernel cannot create event probes: they need
+// Linux 5.15+ built with CONFIG_EPROBE_EVENTS (before that option existed,
+// eprobes came with the probe events, CONFIG_PROBE_EVENTS).
+var ErrNoEprobes = fmt.Errorf("%w: no eprobes: needs Linux 5.15+ with CONFIG_EPROBE_EVENTS; use tracepoints (tracer list), kprobes or uprobes instead", ErrNotSupported)
+
 // NoticeFunc, if set, receives one-line notices about probes that a user
 // should see once (for example that $argN was mapped to registers). The
 // library itself never prints; commands set this to write to stderr.
@@ -55,8 +62,14 @@ func notice(msg string) {
 	NoticeFunc(msg)
 }
 
+// probeFile is the control file that creates, lists and removes probes of
+// type t. Eprobes have no file of their own: they live in dynamic_events,
+// which lists kprobes and uprobes too.
 func probeFile(t ProbeType) string {
-	if t.User() {
+	switch {
+	case t == Eprobe:
+		return "dynamic_events"
+	case t.User():
 		return "uprobe_events"
 	}
 	return "kprobe_events"
@@ -64,6 +77,12 @@ func probeFile(t ProbeType) string {
 
 // checkProbeSupport fails early, and plainly, on kernels without the file.
 func (fs *FS) checkProbeSupport(t ProbeType) error {
+	if t == Eprobe {
+		if !fs.hasEprobes() {
+			return fmt.Errorf("%s: %w", t, ErrNoEprobes)
+		}
+		return nil
+	}
 	if fs.exists(probeFile(t)) {
 		return nil
 	}
@@ -160,6 +179,9 @@ func (fs *FS) AddProbe(group, event string, spec *ProbeSpec) (EventID, error) {
 	if err := fs.checkProbeSupport(spec.Type); err != nil {
 		return EventID{}, err
 	}
+	if err := fs.checkEprobe(spec); err != nil {
+		return EventID{}, err
+	}
 	off, err := resolveProbe(spec)
 	if err != nil {
 		return EventID{}, err
@@ -181,6 +203,55 @@ func (fs *FS) AddProbe(group, event string, spec *ProbeSpec) (EventID, error) {
 		return EventID{}, err
 	}
 	return id, nil
+}
+
+// checkEprobe checks an eprobe against the live kernel before it is
+// written, so that mistakes read as tracer's own messages: the target
+// event exists and is not a probe (the kernel attaches eprobes to
+// tracepoints and synthetic events only), the fields the fetch args name
+// are its fields, and an "if" filter is something this kernel takes.
+// Other probe types pass.
+func (fs *FS) checkEprobe(spec *ProbeSpec) error {
+	if spec.Type != Eprobe {
+		return nil
+	}
+	t := spec.Target
+	if spec.Filter != "" {
+		if b, err := fs.readFile("README"); err == nil && !strings.Contains(string(b), "<attached-event> [<args>] [if <filter>]") {
+			return fmt.Errorf("eprobe on %s: %w: an eprobe filter (if ...) needs Linux 6.1+; filter the eprobe's own fields with --filter instead", t, ErrNotSupported)
+		}
+	}
+	format, err := fs.Format(t.System, t.Name)
+	if errors.Is(err, ErrNoEvent) {
+		if _, rerr := fs.ResolveEvents([]string{t.String()}); rerr != nil {
+			return fmt.Errorf("eprobe: no event %s to attach to: %w", t, rerr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("eprobe: event %s to attach to: %w", t, err)
+	}
+	sc, err := parse.ParseFormat(t.System, format, strconv.IntSize/8)
+	if err != nil {
+		return fmt.Errorf("eprobe: reading the format of %s: %w", t, err)
+	}
+	var fields []string
+	for _, f := range sc.Fields {
+		if f.IsCommon {
+			continue
+		}
+		if f.Name == "__probe_ip" || f.Name == "__probe_func" {
+			return fmt.Errorf("%w: eprobe on %s: that is a kprobe or uprobe event; eprobes attach to tracepoints and synthetic events only", ErrInvalidName, t)
+		}
+		fields = append(fields, f.Name)
+	}
+	if eps, err := fs.listEprobes(); err == nil {
+		for _, e := range eps {
+			if e.ID() == t {
+				return fmt.Errorf("%w: eprobe on %s: that is an eprobe itself; eprobes attach to tracepoints and synthetic events only", ErrInvalidName, t)
+			}
+		}
+	}
+	return spec.checkEprobeFields(fields)
 }
 
 // writeProbe appends one command to kprobe_events or uprobe_events and
@@ -247,12 +318,15 @@ func (fs *FS) removeProbe(p ProbeInfo) error {
 	}
 }
 
-// ProbeInfo is one line of kprobe_events or uprobe_events.
+// ProbeInfo is one line of kprobe_events or uprobe_events, or an eprobe
+// line of dynamic_events.
 type ProbeInfo struct {
 	Type       ProbeType
 	Group      string
 	Event      string
-	Definition string // the place and fetch args, as the kernel shows them
+	Definition string // the place (eprobes: SYSTEM.EVENT) and fetch args, as the kernel shows them
+	// Target is the event an eprobe is attached to; empty for other types.
+	Target EventID
 	// Ours is true for tracer's groups (tracer_<pid>_<hex> and tracer_named).
 	Ours bool
 	// OwnerPID is the session's pid for tracer_<pid>_<hex> groups, else 0.
@@ -262,11 +336,11 @@ type ProbeInfo struct {
 // ID returns the probe's event.
 func (p ProbeInfo) ID() EventID { return EventID{System: p.Group, Name: p.Event} }
 
-// ListProbes lists every kprobe and uprobe on the system, tracer's and
-// other tools'. Files that the kernel lacks are skipped.
+// ListProbes lists every kprobe, uprobe and eprobe on the system, tracer's
+// and other tools'. Files that the kernel lacks are skipped.
 func (fs *FS) ListProbes() ([]ProbeInfo, error) {
 	var out []ProbeInfo
-	for _, t := range []ProbeType{Kprobe, Uprobe} {
+	for _, t := range []ProbeType{Kprobe, Uprobe, Eprobe} {
 		f := probeFile(t)
 		if !fs.exists(f) {
 			continue
@@ -275,14 +349,29 @@ func (fs *FS) ListProbes() ([]ProbeInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, parseProbeList(b, t.User())...)
+		out = append(out, parseProbeList(b, t)...)
 	}
 	return out, nil
 }
 
+// listEprobes lists the eprobes of dynamic_events (none where it is missing).
+func (fs *FS) listEprobes() ([]ProbeInfo, error) {
+	if !fs.exists("dynamic_events") {
+		return nil, nil
+	}
+	b, err := fs.readFile("dynamic_events")
+	if err != nil {
+		return nil, err
+	}
+	return parseProbeList(b, Eprobe), nil
+}
+
 // parseProbeList parses "p:GROUP/EVENT PLACE ARGS" lines; "r<N>:" for
-// return probes.
-func parseProbeList(b []byte, user bool) []ProbeInfo {
+// return probes. from is the file's kind: Kprobe for kprobe_events, Uprobe
+// for uprobe_events, Eprobe for dynamic_events, of which only the
+// "e:GROUP/EVENT SYSTEM.EVENT ARGS" lines are taken (its p:/r: lines are
+// the kprobes and uprobes of the other two files).
+func parseProbeList(b []byte, from ProbeType) []ProbeInfo {
 	var out []ProbeInfo
 	for _, line := range strings.Split(string(b), "\n") {
 		head, def, _ := strings.Cut(strings.TrimSpace(line), " ")
@@ -296,6 +385,15 @@ func parseProbeList(b []byte, user bool) []ProbeInfo {
 		}
 		p := ProbeInfo{Group: g, Event: e, Definition: def}
 		switch {
+		case from == Eprobe:
+			if kind != "e" {
+				continue
+			}
+			p.Type = Eprobe
+			place, _, _ := strings.Cut(def, " ")
+			if sys, ev, ok := strings.Cut(place, "."); ok {
+				p.Target = EventID{System: sys, Name: ev}
+			}
 		case kind[0] == 'p':
 			p.Type = Kprobe
 		case kind[0] == 'r':
@@ -303,7 +401,7 @@ func parseProbeList(b []byte, user bool) []ProbeInfo {
 		default:
 			continue
 		}
-		if user {
+		if from == Uprobe {
 			p.Type += Uprobe
 		}
 		p.OwnerPID, p.Ours = probeOwner(g)
@@ -400,6 +498,9 @@ func (s *Session) addProbe(text, filter string) error {
 	if err := s.fs.checkProbeSupport(spec.Type); err != nil {
 		return err
 	}
+	if err := s.fs.checkEprobe(spec); err != nil {
+		return err
+	}
 	off, err := resolveProbe(spec)
 	if err != nil {
 		return err
@@ -455,7 +556,7 @@ func (s *Session) createProbes() error {
 		if err != nil {
 			return err
 		}
-		s.probes.created = append(s.probes.created, ProbeInfo{Type: p.spec.Type, Group: id.System, Event: id.Name})
+		s.probes.created = append(s.probes.created, ProbeInfo{Type: p.spec.Type, Group: id.System, Event: id.Name, Target: p.spec.Target})
 		s.events = append(s.events, id)
 		s.filters[id] = p.filter
 		if p.owner != nil {
@@ -481,6 +582,26 @@ func (s *Session) removeProbes() error {
 	_, err := s.fs.removeProbes(list)
 	s.probes.created = nil
 	return err
+}
+
+// markEprobes tells the decoder which event each eprobe among its schemas
+// is attached to: the kernel prints an eprobe as "NAME: (SYSTEM.EVENT)
+// ARGS", and the format file does not say SYSTEM.EVENT. The session's own
+// eprobes are known; others (named ones, other tools') come from
+// dynamic_events.
+func (s *Session) markEprobes(d *parse.Decoder) {
+	list := s.probes.created
+	if eps, err := s.fs.listEprobes(); err == nil {
+		list = append(append([]ProbeInfo(nil), list...), eps...)
+	}
+	for _, p := range list {
+		if p.Type != Eprobe || p.Target.System == "" {
+			continue
+		}
+		if sc := d.SchemaByName(p.ID().String()); sc != nil {
+			sc.SetEprobeTarget(p.Target.System, p.Target.Name)
+		}
+	}
 }
 
 // Probes returns the probe events the session created (after Open).

@@ -138,14 +138,17 @@ func collect(t *testing.T, s *Session, ints, strs []string, timeout time.Duratio
 	}
 }
 
-// ourProbeLines returns the lines of kprobe_events and uprobe_events in
-// groups of this process.
+// ourProbeLines returns the lines of kprobe_events and uprobe_events, and
+// the eprobe lines of dynamic_events, in groups of this process.
 func ourProbeLines(fs *FS) []string {
 	prefix := fmt.Sprintf("%s%d_", probeGroupPrefix, os.Getpid())
 	var out []string
-	for _, f := range []string{"kprobe_events", "uprobe_events"} {
+	for _, f := range []string{"kprobe_events", "uprobe_events", "dynamic_events"} {
 		b, _ := fs.readFile(f)
 		for _, l := range strings.Split(string(b), "\n") {
+			if f == "dynamic_events" && !strings.HasPrefix(l, "e:") {
+				continue // its p:/r: lines are those of the other two files
+			}
 			if strings.Contains(l, ":"+prefix) {
 				out = append(out, l)
 			}

@@ -15,6 +15,10 @@ const (
 	Kretprobe
 	Uprobe
 	Uretprobe
+	// Eprobe is an event probe (Linux 5.15+): fetch args evaluated on the
+	// fields of another event each time it fires, created through
+	// dynamic_events. Its Target is that event.
+	Eprobe
 )
 
 func (t ProbeType) String() string {
@@ -27,6 +31,8 @@ func (t ProbeType) String() string {
 		return "uprobe"
 	case Uretprobe:
 		return "uretprobe"
+	case Eprobe:
+		return "eprobe"
 	}
 	return "probe(" + strconv.Itoa(int(t)) + ")"
 }
@@ -53,7 +59,13 @@ type ProbeSpec struct {
 	Path string
 	// MaxActive is the kretprobe maxactive count (raw syntax r<N>:), 0 for default.
 	MaxActive int
-	Args      []ProbeArg
+	// Target is the event an eprobe attaches to (System and Name of a
+	// tracepoint or synthetic event); empty for other probes.
+	Target EventID
+	// Filter is an eprobe's "if FILTER" part: a filter on the target
+	// event's fields, applied before the fetch args run (Linux 6.1+).
+	Filter string
+	Args   []ProbeArg
 }
 
 // ProbeArg is one fetch argument: Name=Fetch:Type.
@@ -69,12 +81,22 @@ var probePrefixes = []struct {
 	typ    ProbeType
 }{
 	{"kprobe:", Kprobe}, {"kretprobe:", Kretprobe}, {"uprobe:", Uprobe}, {"uretprobe:", Uretprobe},
+	{"eprobe:", Eprobe},
 	{"k:", Kprobe}, {"kr:", Kretprobe}, {"u:", Uprobe}, {"ur:", Uretprobe},
 }
 
+// isShortEprobe tells the short spelling e:SYSTEM:EVENT from the kernel's
+// e:[GROUP/]NAME SYSTEM.EVENT: only the short one has a second ':' in its
+// first word (the kernel's names never contain one).
+func isShortEprobe(first string) bool {
+	rest, ok := strings.CutPrefix(first, "e:")
+	return ok && strings.Contains(rest, ":")
+}
+
 // IsProbeSpec reports whether s is a probe definition rather than an event
-// pattern: bpftrace-like (kprobe:, kretprobe:, uprobe:, uretprobe:, and the
-// short k:, kr:, u:, ur:) or the kernel's own (p:, r:, r<N>:, "p ", "r ").
+// pattern: bpftrace-like (kprobe:, kretprobe:, uprobe:, uretprobe:,
+// eprobe:, and the short k:, kr:, u:, ur:, e:) or the kernel's own (p:,
+// r:, r<N>:, e:, "p ", "r ", "e ").
 func IsProbeSpec(s string) bool {
 	s = strings.TrimSpace(s)
 	for _, p := range probePrefixes {
@@ -86,7 +108,7 @@ func IsProbeSpec(s string) bool {
 }
 
 func isRawProbe(s string) bool {
-	if s == "" || (s[0] != 'p' && s[0] != 'r') {
+	if s == "" || (s[0] != 'p' && s[0] != 'r' && s[0] != 'e') {
 		return false
 	}
 	i := 1
@@ -111,6 +133,14 @@ const maxProbeSpecLen = 2048
 //	uprobe:/bin/bash:0x1234          (a file offset)
 //	p:myevent do_sys_open %di        (the kernel's syntax; any group is replaced)
 //	r:/bin/bash:0x1234 $retval
+//	eprobe:syscalls:sys_enter_openat path=+0($filename):ustring
+//	e:syscalls:sys_enter_execve a1=+0(+8($argv)):ustring
+//	e:op syscalls.sys_enter_openat path=+0($filename):ustring   (the kernel's syntax)
+//	eprobe:raw_syscalls:sys_enter nr=$id:s64 if id == 257
+//
+// Eprobe fetch args name the target event's fields as $FIELD; whether the
+// fields exist is checked against its format when the probe is added
+// (Session.AddTracepoint, FS.AddProbe), not here.
 func ParseProbeSpec(s string) (*ProbeSpec, error) {
 	if len(s) > maxProbeSpecLen {
 		return nil, fmt.Errorf("%w: probe definition is %d bytes long (max %d)", ErrInvalidName, len(s), maxProbeSpecLen)
@@ -132,29 +162,58 @@ func ParseProbeSpec(s string) (*ProbeSpec, error) {
 			break
 		}
 	}
+	if !matched && isShortEprobe(f[0]) {
+		p.Type, target, matched = Eprobe, f[0][2:], true
+	}
 	if !matched {
 		if !isRawProbe(strings.TrimSpace(s)) {
-			return nil, fmt.Errorf("%w: %q is not a probe (want kprobe:FUNC, kretprobe:FUNC, uprobe:PATH:SYM, uretprobe:PATH:SYM, or p:/r: syntax)", ErrInvalidName, f[0])
+			return nil, fmt.Errorf("%w: %q is not a probe (want kprobe:FUNC, kretprobe:FUNC, uprobe:PATH:SYM, uretprobe:PATH:SYM, eprobe:SYSTEM:EVENT, or p:/r:/e: syntax)", ErrInvalidName, f[0])
 		}
 		if err := p.parseRawHead(f[0]); err != nil {
 			return nil, err
 		}
 		if len(f) < 2 {
+			if p.Type == Eprobe {
+				return nil, fmt.Errorf("%w: eprobe %q: missing the event to attach to (want e:[GROUP/]NAME SYSTEM.EVENT, or eprobe:SYSTEM:EVENT)", ErrInvalidName, s)
+			}
 			return nil, fmt.Errorf("%w: probe %q: missing the place to probe", ErrInvalidName, s)
 		}
 		target, rest = f[1], f[2:]
 		// The kernel tells uprobes from kprobes by the file it is written
 		// to; we tell them by the place: PATH:OFFSET has a '/' before ':'.
-		if c := strings.LastIndexByte(target, ':'); c > 0 && strings.Contains(target[:c], "/") {
+		if c := strings.LastIndexByte(target, ':'); p.Type != Eprobe && c > 0 && strings.Contains(target[:c], "/") {
 			p.Type += Uprobe // Kprobe→Uprobe, Kretprobe→Uretprobe
 		}
 	}
-	if err := p.parseTarget(target); err != nil {
+	if p.Type == Eprobe {
+		if err := p.parseEprobeTarget(target, matched); err != nil {
+			return nil, err
+		}
+		// "if FILTER" ends an eprobe definition, as in the kernel's syntax.
+		for i, w := range rest {
+			if w != "if" {
+				continue
+			}
+			p.Filter = strings.Join(rest[i+1:], " ")
+			if p.Filter == "" {
+				return nil, fmt.Errorf("%w: eprobe %s: \"if\" without a filter", ErrInvalidName, f[0])
+			}
+			if err := checkFilter(p.Filter); err != nil {
+				return nil, fmt.Errorf("eprobe %s: %w", f[0], err)
+			}
+			rest = rest[:i]
+			break
+		}
+	} else if err := p.parseTarget(target); err != nil {
 		return nil, err
+	}
+	kind := fetchProbe
+	if p.Type == Eprobe {
+		kind = fetchEvent
 	}
 	names := map[string]bool{}
 	for i, a := range rest {
-		arg, err := parseProbeArg(a, i+1)
+		arg, err := parseProbeArg(a, i+1, kind)
 		if err != nil {
 			return nil, fmt.Errorf("probe %s: %w", f[0], err)
 		}
@@ -170,14 +229,18 @@ func ParseProbeSpec(s string) (*ProbeSpec, error) {
 	return p, nil
 }
 
-// parseRawHead parses "p", "p:EVENT", "p:GRP/EVENT", "r", "r5:EVENT"...
+// parseRawHead parses "p", "p:EVENT", "p:GRP/EVENT", "r", "r5:EVENT",
+// "e:EVENT"...
 func (p *ProbeSpec) parseRawHead(h string) error {
 	p.Type = Kprobe
-	if h[0] == 'r' {
+	switch h[0] {
+	case 'r':
 		p.Type = Kretprobe
+	case 'e':
+		p.Type = Eprobe
 	}
 	i := 1
-	for i < len(h) && h[i] >= '0' && h[i] <= '9' {
+	for p.Type == Kretprobe && i < len(h) && h[i] >= '0' && h[i] <= '9' {
 		i++
 	}
 	if i > 1 {
@@ -201,6 +264,35 @@ func (p *ProbeSpec) parseRawHead(h string) error {
 		p.Event = name
 	}
 	return nil
+}
+
+// parseEprobeTarget parses the event an eprobe attaches to: SYSTEM:EVENT
+// in tracer's spelling (short is true), SYSTEM.EVENT or SYSTEM/EVENT in the
+// kernel's. Both names are identifiers, as the kernel's event names are.
+func (p *ProbeSpec) parseEprobeTarget(t string, short bool) error {
+	seps := "./"
+	want := "SYSTEM.EVENT"
+	if short {
+		seps, want = ":", "SYSTEM:EVENT"
+	}
+	i := strings.IndexAny(t, seps)
+	if i < 0 {
+		return fmt.Errorf("%w: eprobe %q: want %s, the event to attach to", ErrInvalidName, short100(t), want)
+	}
+	sys, ev := t[:i], t[i+1:]
+	if !identOK(sys) || !identOK(ev) {
+		return fmt.Errorf("%w: eprobe %q: want %s, with names of letters, digits and '_' (at most 64)", ErrInvalidName, short100(t), want)
+	}
+	p.Target = EventID{System: sys, Name: ev}
+	return nil
+}
+
+// short100 cuts s for an error message, so a huge input is not echoed.
+func short100(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "..."
+	}
+	return s
 }
 
 func (p *ProbeSpec) parseTarget(t string) error {
@@ -306,8 +398,8 @@ func checkProbeName(what, s string) error {
 
 // parseProbeArg parses NAME=FETCHARG[:TYPE] or FETCHARG[:TYPE]; pos is the
 // 1-based position, for the name of an unnamed argument that has no
-// natural one.
-func parseProbeArg(s string, pos int) (ProbeArg, error) {
+// natural one. kind says which variables the probe type has.
+func parseProbeArg(s string, pos int, kind fetchKind) (ProbeArg, error) {
 	var a ProbeArg
 	if n, v, ok := strings.Cut(s, "="); ok && identOK(n) {
 		a.Name, s = n, v
@@ -324,7 +416,7 @@ func parseProbeArg(s string, pos int) (ProbeArg, error) {
 		}
 	}
 	a.Fetch = s
-	if _, err := walkFetch(s, 0, nil); err != nil {
+	if _, err := walkFetch(s, 0, kind, nil); err != nil {
 		return a, err
 	}
 	if a.Name == "" {
@@ -398,12 +490,25 @@ const maxFetchDepth = 8
 // nil keeps everything as written.
 type fetchRewrite func(v string) (string, error)
 
+// fetchKind says which fetch forms a probe type has: kprobes and uprobes
+// read registers, the stack and arguments; eprobes (trace_eprobe.c) have
+// none of those, and read the target event's fields as $FIELD instead.
+type fetchKind uint8
+
+const (
+	fetchProbe fetchKind = iota
+	fetchEvent
+)
+
 // walkFetch checks a fetch argument's syntax and returns it with each
 // variable passed through rw:
 //
 //	%REG | @ADDR | @SYM[+|-OFFS] | $stackN | $stack | $retval | $comm | $argN
 //	+|-[u]OFFS(FETCHARG) | \IMM | \"STRING"
-func walkFetch(s string, depth int, rw fetchRewrite) (string, error) {
+//
+// For eprobes (fetchEvent): $FIELD | $comm | @ADDR | @SYM[+|-OFFS] |
+// +|-[u]OFFS(FETCHARG) | \IMM | \"STRING".
+func walkFetch(s string, depth int, kind fetchKind, rw fetchRewrite) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("%w: empty fetch argument", ErrInvalidName)
 	}
@@ -421,13 +526,25 @@ func walkFetch(s string, depth int, rw fetchRewrite) (string, error) {
 		if _, ok := parseUint(off); !ok {
 			return "", fmt.Errorf("%w: dereference %q: bad offset %q", ErrInvalidName, s, s[1:open])
 		}
-		inner, err := walkFetch(s[open+1:len(s)-1], depth+1, rw)
+		inner, err := walkFetch(s[open+1:len(s)-1], depth+1, kind, rw)
 		if err != nil {
 			return "", err
 		}
 		return s[:open+1] + inner + ")", nil
 	case '$':
 		v := s[1:]
+		if kind == fetchEvent {
+			// Any identifier may be a field of the target event (the
+			// kernel looks fields up first); which ones exist is checked
+			// against its format later (checkEprobeFields).
+			if !identOK(v) {
+				return "", fmt.Errorf("%w: %s: want $FIELD, a field of the event the eprobe attaches to, or $comm", ErrInvalidName, short100(s))
+			}
+			if rw != nil {
+				return rw(s)
+			}
+			return s, nil
+		}
 		switch {
 		case v == "retval", v == "comm", v == "stack":
 		case strings.HasPrefix(v, "stack") && isDigits(v[5:]):
@@ -443,6 +560,9 @@ func walkFetch(s string, depth int, rw fetchRewrite) (string, error) {
 		}
 		return s, nil
 	case '%':
+		if kind == fetchEvent {
+			return "", fmt.Errorf("%w: %s: eprobes cannot read registers; fetch the target event's fields with $FIELD", ErrInvalidName, short100(s))
+		}
 		if !isAlnum(s[1:]) {
 			return "", fmt.Errorf("%w: register %q", ErrInvalidName, s)
 		}
@@ -455,7 +575,7 @@ func walkFetch(s string, depth int, rw fetchRewrite) (string, error) {
 		if _, ok := parseUint(a); ok {
 			return s, nil
 		}
-		if o, ok := strings.CutPrefix(a, "+"); ok { // uprobes: @+OFFSET in the file
+		if o, ok := strings.CutPrefix(a, "+"); ok && kind == fetchProbe { // uprobes: @+OFFSET in the file
 			if _, ok := parseUint(o); ok {
 				return s, nil
 			}
@@ -486,6 +606,9 @@ func walkFetch(s string, depth int, rw fetchRewrite) (string, error) {
 			return "", fmt.Errorf("%w: immediate %q", ErrInvalidName, s)
 		}
 		return s, nil
+	}
+	if kind == fetchEvent {
+		return "", fmt.Errorf("%w: fetch argument %q (want $FIELD, $comm, @ADDR, +OFFS(...) or \\IMM; tracer does not take the BTF forms)", ErrInvalidName, short100(s))
 	}
 	return "", fmt.Errorf("%w: fetch argument %q (want $argN, $retval, $stackN, $comm, %%REG, @ADDR, +OFFS(...) or \\IMM)", ErrInvalidName, s)
 }
@@ -558,6 +681,8 @@ func (p *ProbeSpec) DefaultEvent() string {
 	}
 	var n string
 	switch {
+	case p.Type == Eprobe:
+		n = p.Target.Name // the kernel's default too
 	case p.Symbol != "":
 		n = p.Symbol
 		if i := strings.IndexByte(n, ':'); i >= 0 {
@@ -589,7 +714,8 @@ func (p *ProbeSpec) DefaultEvent() string {
 	return string(b) + suffix
 }
 
-// Command renders the line for kprobe_events or uprobe_events. For
+// Command renders the line for kprobe_events, uprobe_events or (eprobes)
+// dynamic_events. For
 // uprobes, fileOffset is where Symbol+Offset (or Offset) is in Path,
 // which must be absolute. mapped reports that $argN was replaced by
 // registers because the kernel cannot fetch it itself.
@@ -599,6 +725,10 @@ func (p *ProbeSpec) Command(group, event string, fileOffset uint64, mode ArgMode
 	}
 	if err := checkProbeName("event", event); err != nil {
 		return "", false, err
+	}
+	if p.Type == Eprobe {
+		cmd, err := p.eprobeCommand(group, event)
+		return cmd, false, err
 	}
 	var b strings.Builder
 	if p.Type.Return() {
@@ -652,7 +782,7 @@ func (p *ProbeSpec) Command(group, event string, fileOffset uint64, mode ArgMode
 		return v, nil
 	}
 	for _, a := range p.Args {
-		f, err := walkFetch(a.Fetch, 0, rw)
+		f, err := walkFetch(a.Fetch, 0, fetchProbe, rw)
 		if err != nil {
 			return "", false, fmt.Errorf("probe %s argument %s: %w", event, a.Name, err)
 		}
@@ -664,10 +794,96 @@ func (p *ProbeSpec) Command(group, event string, fileOffset uint64, mode ArgMode
 	return b.String(), mapped, nil
 }
 
+// eprobeCommand renders "e:GROUP/EVENT SYSTEM.EVENT ARGS [if FILTER]".
+// $comm without a type is written as $comm:string: eprobes otherwise
+// record the address of the comm (seen on 6.1 and 6.12), where kprobes
+// and uprobes default to the string.
+func (p *ProbeSpec) eprobeCommand(group, event string) (string, error) {
+	if !identOK(p.Target.System) || !identOK(p.Target.Name) {
+		return "", fmt.Errorf("%w: eprobe %s: no valid event to attach to (%q)", ErrInvalidName, event, p.Target.String())
+	}
+	var b strings.Builder
+	b.WriteString("e:" + group + "/" + event + " " + p.Target.System + "." + p.Target.Name)
+	for _, a := range p.Args {
+		f, err := walkFetch(a.Fetch, 0, fetchEvent, nil)
+		if err != nil {
+			return "", fmt.Errorf("eprobe %s argument %s: %w", event, a.Name, err)
+		}
+		b.WriteString(" " + a.Name + "=" + f)
+		switch {
+		case a.Type != "":
+			b.WriteString(":" + a.Type)
+		case f == "$comm" || f == "$COMM":
+			b.WriteString(":string")
+		}
+	}
+	if p.Filter != "" {
+		if err := checkFilter(p.Filter); err != nil {
+			return "", fmt.Errorf("eprobe %s: %w", event, err)
+		}
+		b.WriteString(" if " + p.Filter)
+	}
+	return b.String(), nil
+}
+
+// eprobeFields returns the target event's fields that the fetch args
+// name ($FIELD), in order, without duplicates and without $comm.
+func (p *ProbeSpec) eprobeFields() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range p.Args {
+		walkFetch(a.Fetch, 0, fetchEvent, func(v string) (string, error) {
+			n := v[1:]
+			if n != "comm" && n != "COMM" && !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+			return v, nil
+		})
+	}
+	return out
+}
+
+// checkEprobeFields checks the fields an eprobe's fetch args name against
+// the target event's own fields (common_* fields are not reachable: the
+// kernel refuses $common_pid). have lists the target's non-common fields.
+func (p *ProbeSpec) checkEprobeFields(have []string) error {
+	ok := map[string]bool{}
+	for _, f := range have {
+		ok[f] = true
+	}
+	for _, n := range p.eprobeFields() {
+		if ok[n] {
+			continue
+		}
+		list := have
+		more := ""
+		if len(list) > 16 {
+			list, more = list[:16], ", ..."
+		}
+		fields := strings.Join(list, ", ") + more
+		if fields == "" {
+			fields = "none"
+		}
+		why := ""
+		switch {
+		case strings.HasPrefix(n, "common_"):
+			why = " (the common fields are not reachable from an eprobe)"
+		case n == "retval" || n == "stack" || strings.HasPrefix(n, "arg") && isDigits(n[3:]) || strings.HasPrefix(n, "stack") && isDigits(n[5:]):
+			why = " (eprobes have no $argN, $retval or $stack: they read the target event's fields)"
+		}
+		return fmt.Errorf("%w: eprobe on %s: the event has no field %q%s; its fields: %s", ErrInvalidName, p.Target, n, why, fields)
+	}
+	return nil
+}
+
 // String gives the spec back in the bpftrace-like spelling.
 func (p *ProbeSpec) String() string {
 	var b strings.Builder
 	b.WriteString(p.Type.String() + ":")
+	if p.Type == Eprobe {
+		b.WriteString(p.Target.System + ":" + p.Target.Name)
+	}
 	if p.Type.User() {
 		b.WriteString(p.Path + ":")
 		if p.Symbol == "" {
@@ -685,6 +901,9 @@ func (p *ProbeSpec) String() string {
 		if a.Type != "" {
 			b.WriteString(":" + a.Type)
 		}
+	}
+	if p.Filter != "" {
+		b.WriteString(" if " + p.Filter)
 	}
 	return b.String()
 }

@@ -208,7 +208,7 @@ func TestDefaultEvent(t *testing.T) {
 
 func TestParseProbeList(t *testing.T) {
 	k := "p:tracer_123_ab12/do_sys_openat2 do_sys_openat2 path=+0(%si):string\nr16:kprobes/r_vfs_read vfs_read ret=$retval\np:tracer_named/mine do_sys_open\n"
-	got := parseProbeList([]byte(k), false)
+	got := parseProbeList([]byte(k), Kprobe)
 	want := []ProbeInfo{
 		{Type: Kprobe, Group: "tracer_123_ab12", Event: "do_sys_openat2", Definition: "do_sys_openat2 path=+0(%si):string", Ours: true, OwnerPID: 123},
 		{Type: Kretprobe, Group: "kprobes", Event: "r_vfs_read", Definition: "vfs_read ret=$retval"},
@@ -217,7 +217,7 @@ func TestParseProbeList(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("parseProbeList:\n got %+v\nwant %+v", got, want)
 	}
-	u := parseProbeList([]byte("r:tracer_9_0000/readline__return /bin/bash:0x00000000000b6c40 line=+0($retval):string\n"), true)
+	u := parseProbeList([]byte("r:tracer_9_0000/readline__return /bin/bash:0x00000000000b6c40 line=+0($retval):string\n"), Uprobe)
 	if len(u) != 1 || u[0].Type != Uretprobe || u[0].OwnerPID != 9 {
 		t.Errorf("uprobe list: %+v", u)
 	}

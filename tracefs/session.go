@@ -368,6 +368,7 @@ func (s *Session) loadDecoder() error {
 			needSyms = true
 		}
 	}
+	s.markEprobes(d) // eprobes print their target event (probes.go)
 	if needSyms {
 		if b, err := s.fs.Kallsyms(); err == nil {
 			d.Symbols = parse.ParseKallsyms(b)
