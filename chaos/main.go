@@ -72,7 +72,9 @@ type Suite struct {
 	root  string // tracefs mount
 	tmp   string // scratch directory, world-readable for the non-root runs
 	other string // the other tool's instance
-	base  map[string]string
+	// otherProbe is the other tool's uprobe (group/event), "" if none.
+	otherProbe string
+	base       map[string]string
 
 	watch *writeWatch // writers of the top level's files (nil: compare contents)
 
@@ -235,6 +237,21 @@ func (s *Suite) Setup() error {
 	if err := os.WriteFile(filepath.Join(dir, otherEvent, "enable"), []byte("1"), 0); err != nil {
 		return fmt.Errorf("enabling %s in %s: %w", otherEvent, s.other, err)
 	}
+	// Another tool's uprobe too, which no reset may touch: the snapshot
+	// taken below holds its line, so Leftovers reports it gone.
+	if off, err := tracefs.ResolveUprobe("/bin/bash", "readline", 0); err == nil && s.exists("uprobe_events") {
+		s.otherProbe = fmt.Sprintf("othertool_chaos_%d/readline", os.Getpid())
+		f, err := os.OpenFile(filepath.Join(s.root, "uprobe_events"), os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			_, err = fmt.Fprintf(f, "p:%s /bin/bash:0x%x", s.otherProbe, off)
+			f.Close()
+		}
+		if err != nil {
+			s.otherProbe = ""
+			fmt.Fprintf(s.Log, "chaos: could not create another tool's uprobe: %v\n", err)
+		}
+	}
+	s.base = s.snapshot()
 	return nil
 }
 
@@ -246,6 +263,12 @@ func (s *Suite) Teardown() {
 	s.Clean()
 	if s.watch != nil {
 		s.watch.close()
+	}
+	if s.otherProbe != "" {
+		if f, err := os.OpenFile(filepath.Join(s.root, "uprobe_events"), os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			fmt.Fprintf(f, "-:%s", s.otherProbe)
+			f.Close()
+		}
 	}
 	if s.other != "" {
 		dir := filepath.Join(s.root, "instances", s.other)
@@ -518,14 +541,17 @@ func oneError(r Result) string {
 
 // ---------------------------------------------------------------- faults
 
-// Kill9 kills record with SIGKILL at random points of its life, 25 runs
-// per phase, then checks that tracer reset leaves nothing of ours.
+// Kill9 kills record and the snoops with SIGKILL at random points of
+// their life, then checks that tracer reset leaves nothing of ours.
 func (s *Suite) Kill9(r *Row) {
 	n := 100
 	if v, err := strconv.Atoi(os.Getenv("CHAOS_KILL_RUNS")); err == nil {
 		n = v
 	}
-	phases := []string{"setup", "streaming", "file", "cleanup"}
+	// The snoop phases kill execsnoop and opensnoop, whose fetch ladder
+	// sets up probes of its own (uprobes on the loader and libc here,
+	// eprobes or kprobes elsewhere), while it does so and while it streams.
+	phases := []string{"setup", "streaming", "file", "cleanup", "snoopsetup", "snoopstream"}
 	probe := ""
 	if _, err := os.Stat("/bin/bash"); err == nil && s.exists("uprobe_events") {
 		probe = "uprobe:/bin/bash:readline"
@@ -566,6 +592,12 @@ func (s *Suite) Kill9(r *Row) {
 		case "cleanup": // around the end of the duration: stop, drain, remove
 			args = []string{"record", "-d", "200ms", "sched:sched_switch"}
 			delay = time.Duration(190+rand.IntN(60)) * time.Millisecond
+		case "snoopsetup", "snoopstream":
+			args = []string{[]string{"execsnoop", "opensnoop"}[i/len(phases)%2], "-d", "5s"}
+			delay = time.Duration(rand.IntN(400)) * time.Millisecond
+			if phase == "snoopstream" {
+				delay += 500 * time.Millisecond
+			}
 		}
 		cmd := s.command(args...)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
