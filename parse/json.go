@@ -21,8 +21,9 @@
 //     x86-tsc) the same decimal integer as ts.
 //   - cpu: the CPU whose buffer held the record.
 //   - pid: common_pid (-1 when the format has none).
-//   - comm: the command name from saved_cmdlines (Decoder.Comms), "<idle>"
-//     for pid 0, null when unknown.
+//   - comm: the command name from Decoder.Comms: in a live session the
+//     name the task had at the event (package taskctx), from a file what
+//     its saved_cmdlines say; "<idle>" for pid 0, null when unknown.
 //   - flags: the five latency characters of the kernel's text (irqs-off,
 //     need-resched, hardirq/softirq, preempt depth, migrate-disable).
 //   - event: "system:name"; null for an ID no format describes, with the ID

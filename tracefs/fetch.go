@@ -316,6 +316,7 @@ type fetchSpec struct {
 type fetchSource struct {
 	kind  string
 	args  []int // argv strings a0..aN (N = maxArgs: one more tells truncation)
+	ptrs  []int // their pointers p0..pN, where fetched (else empty)
 	argc  int   // index of argc (uprobe at the loader's entry), -1 if none
 	path  int
 	ptr   int
@@ -343,8 +344,10 @@ func (s *Session) AddFetch(job FetchJob, cfg FetchConfig) (*Fetch, error) {
 	if cfg.MaxArgs <= 0 {
 		cfg.MaxArgs = 20
 	}
-	if cfg.MaxArgs > 60 {
-		return nil, fmt.Errorf("%w: at most 60 arguments can be fetched per exec (the kernel's limit is 128 fetch args per probe)", ErrInvalidName)
+	if cfg.MaxArgs > 62 {
+		// Two fetch args per argument (string and pointer), one more
+		// argument than shown: within the kernel's 128 per probe.
+		return nil, fmt.Errorf("%w: at most 62 arguments can be fetched per exec (the kernel allows 128 fetch args per probe, tracer uses two per argument)", ErrInvalidName)
 	}
 	opts := s.fs.FetchOptions(job)
 	if cfg.Way != FetchAuto {
@@ -411,10 +414,18 @@ func (s *Session) setupFetch(job FetchJob, way FetchWay, maxArgs int) (*Fetch, e
 	return f, nil
 }
 
-func argvFetchArgs(n int, elem func(i int) string) string {
+// argvFetchArgs renders the fetch args of argv[0..n] (one more than the
+// rows show, to tell truncation): each string, and with ptrs its pointer
+// too. Kernels before 5.11 store an empty user string with length 0, like
+// one they could not read; the pointer tells an empty argument (non-zero)
+// from the end of argv (NULL).
+func argvFetchArgs(n int, ptr func(i int) string, ptrs bool) string {
 	var b strings.Builder
 	for i := 0; i <= n; i++ {
-		fmt.Fprintf(&b, " a%d=%s:ustring", i, elem(i))
+		fmt.Fprintf(&b, " a%d=+0(%s):ustring", i, ptr(i))
+		if ptrs {
+			fmt.Fprintf(&b, " p%d=%s:x64", i, ptr(i))
+		}
 	}
 	return b.String()
 }
@@ -424,8 +435,8 @@ func (f *Fetch) eprobeSpecs(fs *FS) error {
 		ev := "eprobe:syscalls:sys_enter_" + sc.name
 		if f.Job == FetchExecArgv {
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: ev + argvFetchArgs(f.maxArgs, func(i int) string {
-				return "+0(+u" + strconv.Itoa(8*i) + "($" + sc.field + "))"
-			})})
+				return "+u" + strconv.Itoa(8*i) + "($" + sc.field + ")"
+			}, true)})
 		} else {
 			f.specs = append(f.specs, fetchSpec{kind: "path", spec: ev + " path=+0($" + sc.field + "):ustring"})
 		}
@@ -442,8 +453,8 @@ func (f *Fetch) kprobeSpecs(fs *FS) error {
 		ptr := userArg(sc.arg, viaRegs)
 		if f.Job == FetchExecArgv {
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: "kprobe:" + fn + argvFetchArgs(f.maxArgs, func(i int) string {
-				return "+0(+u" + strconv.Itoa(8*i) + "(" + ptr + "))"
-			})})
+				return "+u" + strconv.Itoa(8*i) + "(" + ptr + ")"
+			}, true)})
 		} else {
 			f.specs = append(f.specs, fetchSpec{kind: "path", spec: "kprobe:" + fn + " path=+0(" + ptr + "):ustring"})
 		}
@@ -479,8 +490,8 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 			}
 			// At the loader's entry the stack holds argc, then argv[0..].
 			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:u64", file, off) + argvFetchArgs(f.maxArgs, func(i int) string {
-				return "+0($stack" + strconv.Itoa(i+1) + ")"
-			})
+				return "$stack" + strconv.Itoa(i+1)
+			}, false)
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec, late: true})
 			f.Files = append(f.Files, file)
 		}
@@ -501,8 +512,8 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 					done[s.Offset] = true
 					a := "$arg" + strconv.Itoa(arg)
 					spec := fmt.Sprintf("uprobe:%s:0x%x", file, s.Offset) + argvFetchArgs(f.maxArgs, func(i int) string {
-						return "+0(+" + strconv.Itoa(8*i) + "(" + a + "))"
-					})
+						return "+" + strconv.Itoa(8*i) + "(" + a + ")"
+					}, true)
 					f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec})
 				}
 				f.Files = append(f.Files, file)
@@ -759,6 +770,9 @@ func (f *Fetch) bind(d *parse.Decoder, s *Session) {
 			for i := 0; i <= f.maxArgs; i++ {
 				if j := sc.FieldIndex("a" + strconv.Itoa(i)); j >= 0 {
 					src.args = append(src.args, j)
+					if p := sc.FieldIndex("p" + strconv.Itoa(i)); p >= 0 {
+						src.ptrs = append(src.ptrs, p)
+					}
 				}
 			}
 		} else if src.path >= 0 {
@@ -797,7 +811,11 @@ func (f *Fetch) observe(r *parse.Record) {
 				break
 			}
 			b, ok := r.Bytes(idx)
-			if !ok || len(b) == 0 { // (fault): the end of argv, or unreadable
+			if len(src.ptrs) == len(src.args) {
+				if r.Uint(src.ptrs[i]) == 0 {
+					break // argv's NULL
+				}
+			} else if !ok || len(b) == 0 { // (fault): the end of argv, or unreadable
 				break
 			}
 			if i == f.maxArgs {

@@ -99,6 +99,7 @@ func TestFetchExecArgvLive(t *testing.T) {
 				want[strings.Join(a, "\x00")] = true
 			}
 			var pids []int
+			var execs [][2]int // pid, ppid
 			var execS *parse.Schema
 			var script strings.Builder
 			for _, a := range argvs {
@@ -125,11 +126,17 @@ func TestFetchExecArgvLive(t *testing.T) {
 				if execS == nil {
 					execS = s.Decoder().SchemaByName("sched:sched_process_exec")
 				}
-				// Other tests on the machine exec true too: only the shell's children count.
-				if pp, _ := s.Tasks().PPID(r.PID()); r.Schema == execS && int64(pp) == shPID.Load() {
-					pids = append(pids, r.PID())
+				if r.Schema == execS {
+					pp, _ := s.Tasks().PPID(r.PID())
+					execs = append(execs, [2]int{r.PID(), pp})
 				}
 			})
+			// Other tests on the machine exec true too: only the shell's children count.
+			for _, e := range execs {
+				if int64(e[1]) == shPID.Load() {
+					pids = append(pids, e[0])
+				}
+			}
 			if len(pids) != n {
 				t.Fatalf("saw %d execs of %s, want %d", len(pids), bin, n)
 			}
