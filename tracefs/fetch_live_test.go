@@ -61,6 +61,8 @@ func runFetchSession(t *testing.T, fs *FS, job FetchJob, way FetchWay, events []
 		}
 		if rec.Kind == parse.ItemEvent {
 			each(s, f, &rec)
+		} else {
+			t.Logf("lost events on cpu %d: %d (known %v)", rec.CPU, rec.Lost, rec.LostKnown)
 		}
 	}
 	<-done
@@ -138,7 +140,7 @@ func TestFetchExecArgvLive(t *testing.T) {
 				}
 			}
 			if len(pids) != n {
-				t.Fatalf("saw %d execs of %s, want %d", len(pids), bin, n)
+				t.Fatalf("saw %d execs of %s by the shell (pid %d), want %d; all execs (pid, ppid): %v", len(pids), bin, shPID.Load(), n, execs)
 			}
 			// Nobody took the values: take them now, by pid.
 			for _, pid := range pids {
