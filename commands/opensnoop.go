@@ -22,7 +22,8 @@ var opensnoopCommand = &cli.Command{
 	Description: `Joins syscalls:sys_enter_* with sys_exit_* of open, openat, openat2 and
 creat by thread, in a bounded table. The path is copied by the kernel at
 the call, the best way this kernel offers (see tracer doctor): the
-syscall event's own string (6.19+), an eprobe (5.15+), a kprobe on the
+syscall event's own string (6.19+; tracer asks for the longest the kernel
+copies, 165 bytes), an eprobe (5.15+), a kprobe on the
 syscall's entry, or, where only uprobes exist, uprobes on libc's open
 functions (matched to the syscall by the path's address; static binaries,
 the dynamic loader's own opens and raw syscalls are not covered). An open

@@ -203,6 +203,22 @@ func syscallName(job FetchJob) string {
 	return "openat"
 }
 
+// maxUserBufSize is the most the kernel copies of a user string into a
+// syscall event (6.19+: syscall_user_buf_size, 63 by default).
+const maxUserBufSize = 165
+
+// setUserBufSize asks the instance's syscall events for the longest user
+// strings the kernel allows, so that paths are cut as late as possible.
+func setUserBufSize(in *Instance) error {
+	if !in.fs.exists(in.file("syscall_user_buf_size")) {
+		return nil
+	}
+	if err := in.write("syscall_user_buf_size", strconv.Itoa(maxUserBufSize)); err != nil {
+		return fmt.Errorf("setting %s: %w", in.file("syscall_user_buf_size"), err)
+	}
+	return nil
+}
+
 // kernelStringField returns the string field the kernel adds to
 // sys_enter_<sc> for the pointer argument (6.19+), or "".
 func (fs *FS) kernelStringField(sc fetchSyscall) string {
@@ -282,6 +298,8 @@ type Fetch struct {
 	Files []string
 	// Skipped says why better ways than Way could not be set up (FetchAuto).
 	Skipped []string
+	// setup, if set, prepares the session's instance for the way.
+	setup func(in *Instance) error
 	// OnArgv, if set, is called when argv for pid arrives; with the
 	// uprobe way it comes after the exec's own events (the new program's
 	// loader runs after execve returns), so callers hold rows until then.
@@ -387,6 +405,7 @@ func (s *Session) setupFetch(job FetchJob, way FetchWay, maxArgs int) (*Fetch, e
 				f.specs = append(f.specs, fetchSpec{kind: "path", event: "syscalls:sys_enter_" + sc.name, field: fld})
 			}
 		}
+		f.setup = setUserBufSize
 	case FetchEprobe:
 		err = f.eprobeSpecs(s.fs)
 	case FetchKprobe:

@@ -251,6 +251,13 @@ func (s *Session) setup() (err error) {
 	if err := s.createProbes(); err != nil {
 		return err
 	}
+	for _, f := range s.fetches {
+		if f.setup != nil {
+			if err := f.setup(inst); err != nil {
+				return err
+			}
+		}
+	}
 	if s.opts.BufferSizeKB > 0 {
 		if err := inst.SetBufferSizeKB(s.opts.BufferSizeKB); err != nil {
 			return err
