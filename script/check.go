@@ -44,9 +44,9 @@ type checker struct {
 	info  *Info
 	seed  map[string]*MapInfo // kinds from the first pass, for reads
 	errs  ErrorList
-	seen  map[Pos]bool // one error per place
+	seen  map[Pos]bool  // one error per place
 	bad   map[Expr]bool // refused: what contains them is not refused again
-	reads []*MapRef    // map uses that need an assignment somewhere
+	reads []*MapRef     // map uses that need an assignment somewhere
 
 	// per probe
 	probe *Probe
