@@ -57,6 +57,7 @@ type checker struct {
 type varInfo struct {
 	typ Type
 	pos Pos
+	bad bool // assigned a refused expression: its uses are not refused again
 }
 
 func newChecker(seed map[string]*MapInfo) *checker {
@@ -224,6 +225,9 @@ func (c *checker) assign(s *AssignStmt) {
 		} else {
 			c.vars[lhs.Name] = &varInfo{typ: t, pos: lhs.Pos}
 		}
+		if c.bad[s.RHS] {
+			c.vars[lhs.Name].bad = true
+		}
 		c.info.Types[lhs] = c.vars[lhs.Name].typ
 	case *MapRef:
 		m := c.mapKeys(lhs)
@@ -261,9 +265,11 @@ func (c *checker) assign(s *AssignStmt) {
 			k = MapUnknown
 		case TypeStack:
 			c.errorf(s.RHS.Position(), "kstack cannot be a map value: a stack is recorded with its event by ftrace's stacktrace option; use it as a map key (@[kstack] = count()) or in print/printf")
+			c.setKind(m, MapUnknown, nil, lhs.Pos) // refused, not missing
 			return
 		default:
 			c.errorf(s.RHS.Position(), "%s has no value to assign", s.RHS)
+			c.setKind(m, MapUnknown, nil, lhs.Pos)
 			return
 		}
 		c.setKind(m, k, nil, lhs.Pos)
@@ -412,13 +418,20 @@ func (c *checker) exprType(e Expr) Type {
 		}
 		return c.builtin(e)
 	case *Ident:
-		c.errorf(e.Pos, "unknown identifier %s", e.Name)
+		if strings.ToUpper(e.Name) == e.Name {
+			c.errorf(e.Pos, "unknown identifier %s: constants from kernel headers and BTF are not available; write the number", e.Name)
+		} else {
+			c.errorf(e.Pos, "unknown identifier %s", e.Name)
+		}
 		return TypeUnknown
 	case *VarRef:
 		v := c.vars[e.Name]
 		if v == nil {
 			c.errorf(e.Pos, "variable $%s used before it is assigned", e.Name)
 			return TypeUnknown
+		}
+		if v.bad {
+			c.bad[e] = true
 		}
 		return v.typ
 	case *MapRef:

@@ -99,6 +99,16 @@ func TestOneErrorPerConstruct(t *testing.T) {
 	if errs := checkErrs(t, src); len(errs) != 1 {
 		t.Errorf("got %d errors: %v", len(errs), ErrorList(errs))
 	}
+	// A variable holding a refused value is not refused again at each use.
+	src = "k:f { $sk = (struct sock *)arg0; @[$sk->a, $sk->b] = count(); }"
+	if errs := checkErrs(t, src); len(errs) != 1 {
+		t.Errorf("got %d errors: %v", len(errs), ErrorList(errs))
+	}
+	// A map whose assignment is refused is not also "never assigned".
+	src = "k:f { @s[tid] = kstack; } kr:f { print(@s[tid]); delete(@s[tid]); }"
+	if errs := checkErrs(t, src); len(errs) != 1 {
+		t.Errorf("got %d errors: %v", len(errs), ErrorList(errs))
+	}
 	src = "profile:hz:99 { @[kstack] = count(); }\nk:f { signal(9); }\nk:g { $a = *arg0; }"
 	errs := checkErrs(t, src)
 	if len(errs) != 3 || errs[0].Pos.Line != 1 || errs[1].Pos.Line != 2 || errs[2].Pos.Line != 3 {
@@ -167,6 +177,7 @@ func TestCheckErrors(t *testing.T) {
 		{"BEGIN { @ = 1 ? 2 : \"a\"; }", "1:15", "the branches of ?: are a int and a string"},
 		{"BEGIN { @ = (int)1; }", "1:13", `unknown type "int" in cast`},
 		{"BEGIN { @ = bogus; }", "1:13", "unknown identifier bogus"},
+		{"BEGIN { @ = AF_INET; }", "1:13", "unknown identifier AF_INET: constants from kernel headers and BTF are not available"},
 		{"BEGIN { break; }", "1:9", "break outside a while loop"},
 		{"BEGIN { unroll(101) { } }", "1:16", "unroll count must be between 1 and 100"},
 		{"BEGIN { $t = (1, 2); @ = $t.x; }", "1:28", "tuple elements are numbered"},
