@@ -3,7 +3,6 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,9 +54,15 @@ func runList(c *cli.Context) error {
 		return err
 	}
 	pat := c.Args().First()
+	var ep parse.EventPattern
+	if pat != "" {
+		if ep, err = parse.ParseEventPattern(pat); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	var rows []tracefs.EventID
 	for _, e := range all {
-		if pat == "" || matchEvent(pat, e) {
+		if pat == "" || ep.Match(e.System, e.Name) {
 			rows = append(rows, e)
 		}
 	}
@@ -88,18 +93,6 @@ func runList(c *cli.Context) error {
 	}
 	t.Render()
 	return nil
-}
-
-// matchEvent matches "sys:event" globs, or a bare glob against either the
-// event name or the full name.
-func matchEvent(pat string, e tracefs.EventID) bool {
-	if strings.Contains(pat, ":") {
-		ok, _ := path.Match(pat, e.String())
-		return ok
-	}
-	a, _ := path.Match(pat, e.Name)
-	b, _ := path.Match(pat, e.System)
-	return a || b
 }
 
 func listFields(c *cli.Context, fs *tracefs.FS, name string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -110,6 +109,10 @@ func runReport(c *cli.Context) error {
 	for _, p := range c.StringSlice("events") {
 		pats = append(pats, strings.Split(p, ",")...)
 	}
+	eps, err := parse.ParseEventPatterns(pats)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--events: %w", err)}
+	}
 	clock := file.Clock()
 	var from, to uint64 = 0, ^uint64(0)
 	if s := c.String("from"); s != "" {
@@ -134,7 +137,7 @@ func runReport(c *cli.Context) error {
 			}
 		}
 	}
-	match := eventMatcher(pats)
+	match := eventMatcher(eps)
 	jsonOut := c.Bool("json")
 	var firstErr error
 	var printed uint64
@@ -213,10 +216,11 @@ func mergeStreams(file *tracedat.File, dec *parse.Decoder, b *tracedat.Buffer) *
 	return parse.NewMerger(srcs...)
 }
 
-// eventMatcher matches "system:event" or "event" globs against a schema,
-// caching the answer per schema.
-func eventMatcher(pats []string) func(*parse.Schema) bool {
-	if len(pats) == 0 {
+// eventMatcher matches event patterns (parse.EventPattern, the meaning
+// record and list give them) against a schema, caching the answer per
+// schema.
+func eventMatcher(eps parse.EventPatterns) func(*parse.Schema) bool {
+	if len(eps) == 0 {
 		return nil
 	}
 	cache := map[*parse.Schema]bool{}
@@ -227,17 +231,7 @@ func eventMatcher(pats []string) func(*parse.Schema) bool {
 		if v, ok := cache[s]; ok {
 			return v
 		}
-		v := false
-		for _, p := range pats {
-			target := s.Name
-			if strings.Contains(p, ":") {
-				target = s.FullName()
-			}
-			if ok, _ := path.Match(p, target); ok {
-				v = true
-				break
-			}
-		}
+		v := eps.Match(s.System, s.Name)
 		cache[s] = v
 		return v
 	}
