@@ -102,7 +102,7 @@ func runRecord(c *cli.Context) error {
 			werr = out.Flush()
 		}
 	}
-	s := tracefs.NewSession(fs, opts)
+	s := newSession(fs, opts)
 	if err := addEvents(s, events, c.StringSlice("filter")); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,22 +37,8 @@ var ErrNoKprobes = fmt.Errorf("%w: this kernel has no kprobe_events (built witho
 // ErrNoUprobes means the kernel has no uprobe_events.
 var ErrNoUprobes = fmt.Errorf("%w: this kernel has no uprobe_events (built without CONFIG_UPROBE_EVENTS), so uprobes are unavailable; use tracepoints (tracer list) instead", ErrNotSupported)
 
-// NoticeFunc, if set, receives one-line notices about probes that a user
-// should see once (for example that $argN was mapped to registers). The
-// library itself never prints; commands set this to write to stderr.
-var NoticeFunc func(msg string)
-
-var noticed sync.Map
-
 // argModeOverride lets tests act as a kernel before 4.20.
 var argModeOverride *ArgMode
-
-func notice(msg string) {
-	if _, dup := noticed.LoadOrStore(msg, true); dup || NoticeFunc == nil {
-		return
-	}
-	NoticeFunc(msg)
-}
 
 func probeFile(t ProbeType) string {
 	if t.User() {
@@ -170,11 +155,11 @@ func (fs *FS) AddProbe(group, event string, spec *ProbeSpec) (EventID, error) {
 	}
 	if mapped {
 		regs := ArgRegisters(runtime.GOARCH)
-		notice(fmt.Sprintf("this kernel cannot fetch $argN itself (needs 4.20+); tracer reads $arg1..$arg%d from the %s argument registers (%s) instead, which is right at function entry",
+		fs.notice(fmt.Sprintf("this kernel cannot fetch $argN itself (needs 4.20+); tracer reads $arg1..$arg%d from the %s argument registers (%s) instead, which is right at function entry",
 			len(regs), runtime.GOARCH, strings.Join(regs, " ")))
 	}
 	if spec.Type == Uretprobe && isGoBinary(spec.Path) {
-		notice("uretprobes on Go programs can crash them: the Go runtime moves and unwinds goroutine stacks, where the kernel has replaced a return address (" + spec.Path + ")")
+		fs.notice("uretprobes on Go programs can crash them: the Go runtime moves and unwinds goroutine stacks, where the kernel has replaced a return address (" + spec.Path + ")")
 	}
 	id := EventID{System: group, Name: event}
 	if err := fs.writeProbe(probeFile(spec.Type), "creating "+spec.Type.String()+" "+id.String(), cmd); err != nil {
