@@ -116,6 +116,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 		ID       int     `json:"id"`
 		Fields   []field `json:"fields"`
 		PrintFmt string  `json:"print_fmt"`
+		// PrintError says why the event prints in fields mode: its
+		// print fmt does not compile.
+		PrintError string `json:"print_fmt_error,omitempty"`
 	}
 	var out []event
 	for _, id := range ids {
@@ -128,6 +131,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 			return err
 		}
 		ev := event{System: id.System, Event: id.Name, ID: s.ID, PrintFmt: s.PrintFmt}
+		if err := s.PrintError(); err != nil {
+			ev.PrintError = err.Error()
+		}
 		for _, f := range s.Fields {
 			ev.Fields = append(ev.Fields, field{f.Name, f.Type, f.Offset, f.Size, f.Signed, f.Kind.String(), f.IsCommon})
 		}
@@ -154,6 +160,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 		}
 		t.Render()
 		fmt.Fprintf(w, "print fmt: %s\n", ev.PrintFmt)
+		if ev.PrintError != "" {
+			fmt.Fprintf(w, "prints in fields mode: %s\n", ev.PrintError)
+		}
 	}
 	return nil
 }
