@@ -32,10 +32,10 @@ const (
 
 // ErrNoKprobes means the kernel has no kprobe_events (built without
 // CONFIG_KPROBE_EVENTS, like some cloud and embedded kernels).
-var ErrNoKprobes = fmt.Errorf("%w: this kernel has no kprobe_events (built without CONFIG_KPROBE_EVENTS), so kprobes and kretprobes are unavailable; use tracepoints (tracer list) or uprobes instead", ErrNotSupported)
+var ErrNoKprobes = &UnsupportedFeatureError{Name: "kprobe events", MinimumVersion: "2.6.33", Config: "CONFIG_KPROBE_EVENTS", Detail: "no kprobe_events, so kprobes and kretprobes are unavailable; use tracepoints (tracer list) or uprobes instead"}
 
 // ErrNoUprobes means the kernel has no uprobe_events.
-var ErrNoUprobes = fmt.Errorf("%w: this kernel has no uprobe_events (built without CONFIG_UPROBE_EVENTS), so uprobes are unavailable; use tracepoints (tracer list) instead", ErrNotSupported)
+var ErrNoUprobes = &UnsupportedFeatureError{Name: "uprobe events", MinimumVersion: "3.5", Config: "CONFIG_UPROBE_EVENTS", Detail: "no uprobe_events, so uprobes are unavailable; use tracepoints (tracer list) instead"}
 
 // argModeOverride lets tests act as a kernel before 4.20.
 var argModeOverride *ArgMode
