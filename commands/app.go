@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -206,5 +205,3 @@ func reorderArgs(app *cli.App, args []string) []string {
 	out = append(out, pos...)
 	return append(out, rest...)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -157,9 +157,6 @@ func runRecord(c *cli.Context) error {
 		if _, werr = out.Write(line); werr != nil {
 			break
 		}
-		if werr != nil {
-			break
-		}
 	}
 	if werr == nil {
 		werr = out.Flush()

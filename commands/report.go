@@ -62,14 +62,6 @@ func parseTime(s string, nsClock bool) (uint64, error) {
 	return v*1e9 + ns, nil
 }
 
-func nsClock(c string) bool {
-	switch c {
-	case "counter", "uptime", "x86-tsc":
-		return false
-	}
-	return true
-}
-
 func runReport(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("report takes no arguments (got %q); the file is -i FILE", c.Args().First())}
@@ -116,12 +108,12 @@ func runReport(c *cli.Context) error {
 	clock := file.Clock()
 	var from, to uint64 = 0, ^uint64(0)
 	if s := c.String("from"); s != "" {
-		if from, err = parseTime(s, nsClock(clock)); err != nil {
+		if from, err = parseTime(s, parse.NanosecondClock(clock)); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--from: %w", err)}
 		}
 	}
 	if s := c.String("to"); s != "" {
-		if to, err = parseTime(s, nsClock(clock)); err != nil {
+		if to, err = parseTime(s, parse.NanosecondClock(clock)); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--to: %w", err)}
 		}
 	}
@@ -141,7 +133,7 @@ func runReport(c *cli.Context) error {
 	jsonOut := c.Bool("json")
 	var firstErr error
 	var printed uint64
-	for bi, b := range bufs {
+	for _, b := range bufs {
 		dec, err := file.Decoder(b)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", name, err)
@@ -153,7 +145,6 @@ func runReport(c *cli.Context) error {
 		if len(bufs) > 1 && !jsonOut {
 			fmt.Fprintf(out, "# buffer: %s\n", displayName(b.Name))
 		}
-		_ = bi
 		m := mergeStreams(file, dec, b)
 		var rec parse.Record
 		line := make([]byte, 0, 4096)
