@@ -1009,8 +1009,6 @@ func (s *Suite) Hotplug(r *Row) {
 	werr := os.WriteFile(online, []byte("0"), 0)
 	mid := time.Now()
 	time.Sleep(500 * time.Millisecond)
-	n0 := out.Len()
-	_ = n0
 	cmd.Wait()
 	os.WriteFile(online, []byte("1"), 0)
 	if werr != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -96,16 +95,30 @@ func describe(err error) string {
 	return msg
 }
 
-// openFS finds tracefs and tells the user on stderr if it had to mount it.
+// openFS finds tracefs and tells the user on the error writer if it had
+// to mount it; later notices (from probe setup, e.g. $argN mapped to
+// registers on kernels before 4.20) go there too, once each.
 func openFS(c *cli.Context) (*tracefs.FS, error) {
 	fs, err := tracefs.Open()
 	if err != nil {
 		return nil, err
 	}
+	w := c.App.ErrWriter
 	if fs.Notice != "" {
-		fmt.Fprintln(c.App.ErrWriter, "tracer:", fs.Notice)
+		fmt.Fprintln(w, "tracer:", fs.Notice)
 	}
+	fs.NoticeFunc = func(msg string) { fmt.Fprintln(w, "tracer:", msg) }
 	return fs, nil
+}
+
+// newSession is tracefs.NewSession with the test hooks that scripts/chaos
+// sets in the environment: the library reads no environment.
+func newSession(fs *tracefs.FS, opts tracefs.SessionOptions) *tracefs.Session {
+	// TRACER_CHAOS_SKIP_CLEANUP=1 makes Close leave the instance and
+	// probes behind, so that the chaos suite proves it catches a broken
+	// cleanup. Never set it otherwise.
+	opts.SkipCleanup = os.Getenv("TRACER_CHAOS_SKIP_CLEANUP") == "1"
+	return tracefs.NewSession(fs, opts)
 }
 
 // isTerminal reports whether w is a terminal (for progress and colour).
@@ -192,5 +205,3 @@ func reorderArgs(app *cli.App, args []string) []string {
 	out = append(out, pos...)
 	return append(out, rest...)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -152,7 +152,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 			werr = out.Flush()
 		}
 	}
-	s := tracefs.NewSession(fs, opts)
+	s := newSession(fs, opts)
 	filters := c.StringSlice("filter")
 	if !spec.globals && len(filters) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("%s sets its own filters; --filter is not supported here", c.Command.Name)}

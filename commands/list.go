@@ -3,7 +3,6 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,9 +54,15 @@ func runList(c *cli.Context) error {
 		return err
 	}
 	pat := c.Args().First()
+	var ep parse.EventPattern
+	if pat != "" {
+		if ep, err = parse.ParseEventPattern(pat); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	var rows []tracefs.EventID
 	for _, e := range all {
-		if pat == "" || matchEvent(pat, e) {
+		if pat == "" || ep.Match(e.System, e.Name) {
 			rows = append(rows, e)
 		}
 	}
@@ -90,18 +95,6 @@ func runList(c *cli.Context) error {
 	return nil
 }
 
-// matchEvent matches "sys:event" globs, or a bare glob against either the
-// event name or the full name.
-func matchEvent(pat string, e tracefs.EventID) bool {
-	if strings.Contains(pat, ":") {
-		ok, _ := path.Match(pat, e.String())
-		return ok
-	}
-	a, _ := path.Match(pat, e.Name)
-	b, _ := path.Match(pat, e.System)
-	return a || b
-}
-
 func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 	ids, err := fs.ResolveEvents([]string{name})
 	if err != nil {
@@ -123,6 +116,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 		ID       int     `json:"id"`
 		Fields   []field `json:"fields"`
 		PrintFmt string  `json:"print_fmt"`
+		// PrintError says why the event prints in fields mode: its
+		// print fmt does not compile.
+		PrintError string `json:"print_fmt_error,omitempty"`
 	}
 	var out []event
 	for _, id := range ids {
@@ -135,6 +131,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 			return err
 		}
 		ev := event{System: id.System, Event: id.Name, ID: s.ID, PrintFmt: s.PrintFmt}
+		if err := s.PrintError(); err != nil {
+			ev.PrintError = err.Error()
+		}
 		for _, f := range s.Fields {
 			ev.Fields = append(ev.Fields, field{f.Name, f.Type, f.Offset, f.Size, f.Signed, f.Kind.String(), f.IsCommon})
 		}
@@ -161,6 +160,9 @@ func listFields(c *cli.Context, fs *tracefs.FS, name string) error {
 		}
 		t.Render()
 		fmt.Fprintf(w, "print fmt: %s\n", ev.PrintFmt)
+		if ev.PrintError != "" {
+			fmt.Fprintf(w, "prints in fields mode: %s\n", ev.PrintError)
+		}
 	}
 	return nil
 }

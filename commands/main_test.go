@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,3 +93,5 @@ func tracerCmd(t *testing.T, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "TRACER_TEST_AS_MAIN=1")
 	return cmd
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -94,7 +94,7 @@ func runOpensnoop(c *cli.Context) error {
 	if failed {
 		exitFilter = "ret < 0" // the kernel drops successful exits; their enters expire in the table
 	}
-	fs, err := tracefs.Open()
+	fs, err := openFS(c)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package commands
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"syscall"
 
@@ -11,12 +10,6 @@ import (
 
 	"github.com/tracer-dev/tracer/tracefs"
 )
-
-func init() {
-	// One-line notices from probe setup (e.g. $argN mapped to registers on
-	// kernels before 4.20) go to stderr, once per run.
-	tracefs.NoticeFunc = func(msg string) { fmt.Fprintln(os.Stderr, "tracer:", msg) }
-}
 
 var probeCommand = &cli.Command{
 	Name:  "probe",

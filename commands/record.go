@@ -102,7 +102,7 @@ func runRecord(c *cli.Context) error {
 			werr = out.Flush()
 		}
 	}
-	s := tracefs.NewSession(fs, opts)
+	s := newSession(fs, opts)
 	if err := addEvents(s, events, c.StringSlice("filter")); err != nil {
 		return err
 	}
@@ -155,9 +155,6 @@ func runRecord(c *cli.Context) error {
 			line = dec.AppendText(line[:0], &rec)
 		}
 		if _, werr = out.Write(line); werr != nil {
-			break
-		}
-		if werr != nil {
 			break
 		}
 	}

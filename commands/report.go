@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -63,14 +62,6 @@ func parseTime(s string, nsClock bool) (uint64, error) {
 	return v*1e9 + ns, nil
 }
 
-func nsClock(c string) bool {
-	switch c {
-	case "counter", "uptime", "x86-tsc":
-		return false
-	}
-	return true
-}
-
 func runReport(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("report takes no arguments (got %q); the file is -i FILE", c.Args().First())}
@@ -110,15 +101,19 @@ func runReport(c *cli.Context) error {
 	for _, p := range c.StringSlice("events") {
 		pats = append(pats, strings.Split(p, ",")...)
 	}
+	eps, err := parse.ParseEventPatterns(pats)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--events: %w", err)}
+	}
 	clock := file.Clock()
 	var from, to uint64 = 0, ^uint64(0)
 	if s := c.String("from"); s != "" {
-		if from, err = parseTime(s, nsClock(clock)); err != nil {
+		if from, err = parseTime(s, parse.NanosecondClock(clock)); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--from: %w", err)}
 		}
 	}
 	if s := c.String("to"); s != "" {
-		if to, err = parseTime(s, nsClock(clock)); err != nil {
+		if to, err = parseTime(s, parse.NanosecondClock(clock)); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--to: %w", err)}
 		}
 	}
@@ -134,11 +129,11 @@ func runReport(c *cli.Context) error {
 			}
 		}
 	}
-	match := eventMatcher(pats)
+	match := eventMatcher(eps)
 	jsonOut := c.Bool("json")
 	var firstErr error
 	var printed uint64
-	for bi, b := range bufs {
+	for _, b := range bufs {
 		dec, err := file.Decoder(b)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", name, err)
@@ -150,7 +145,6 @@ func runReport(c *cli.Context) error {
 		if len(bufs) > 1 && !jsonOut {
 			fmt.Fprintf(out, "# buffer: %s\n", displayName(b.Name))
 		}
-		_ = bi
 		m := mergeStreams(file, dec, b)
 		var rec parse.Record
 		line := make([]byte, 0, 4096)
@@ -213,10 +207,11 @@ func mergeStreams(file *tracedat.File, dec *parse.Decoder, b *tracedat.Buffer) *
 	return parse.NewMerger(srcs...)
 }
 
-// eventMatcher matches "system:event" or "event" globs against a schema,
-// caching the answer per schema.
-func eventMatcher(pats []string) func(*parse.Schema) bool {
-	if len(pats) == 0 {
+// eventMatcher matches event patterns (parse.EventPattern, the meaning
+// record and list give them) against a schema, caching the answer per
+// schema.
+func eventMatcher(eps parse.EventPatterns) func(*parse.Schema) bool {
+	if len(eps) == 0 {
 		return nil
 	}
 	cache := map[*parse.Schema]bool{}
@@ -227,17 +222,7 @@ func eventMatcher(pats []string) func(*parse.Schema) bool {
 		if v, ok := cache[s]; ok {
 			return v
 		}
-		v := false
-		for _, p := range pats {
-			target := s.Name
-			if strings.Contains(p, ":") {
-				target = s.FullName()
-			}
-			if ok, _ := path.Match(p, target); ok {
-				v = true
-				break
-			}
-		}
+		v := eps.Match(s.System, s.Name)
 		cache[s] = v
 		return v
 	}

@@ -30,12 +30,18 @@ func NewDecoder(l Layout) *Decoder {
 // nanosecond clocks as seconds.microseconds, counters as plain integers.
 func (d *Decoder) SetClock(clock string) {
 	d.Clock = clock
+	d.nsClock = NanosecondClock(clock)
+}
+
+// NanosecondClock reports whether the trace clock counts nanoseconds (and
+// timestamps print as seconds.microseconds) rather than cycles or ticks
+// (counter, uptime, x86-tsc, printed as plain integers).
+func NanosecondClock(clock string) bool {
 	switch clock {
 	case "counter", "uptime", "x86-tsc":
-		d.nsClock = false
-	default:
-		d.nsClock = true
+		return false
 	}
+	return true
 }
 
 // AddFormat parses a format file of the given system and registers it.

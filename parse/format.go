@@ -62,6 +62,7 @@ type Schema struct {
 	acc      []access // per field: where its integer value lies, for Int/Uint
 	longSize int
 	printer  *printer
+	printErr error // why printer is failedPrinter (PrintError)
 	// probeRest is the compiled argument part of a probe event's print fmt.
 	probeRest *printer // compiled print fmt, built on first use
 	special   specialKind

@@ -26,7 +26,6 @@ type PageIter struct {
 	dec      *Decoder
 	page     []byte
 	cpu      int
-	where    string // lazily built for errors only
 	pageTS   uint64
 	ts       uint64
 	pos, end int // absolute offsets in page

@@ -47,26 +47,57 @@ func (d *Decoder) Compile() (compiled, fallback int) {
 
 // printerFor returns the schema's compiled printer, compiling it on first
 // use; failedPrinter when it does not compile.
-func (d *Decoder) printerFor(s *Schema) *printer {
+func (d *Decoder) printerFor(s *Schema) *printer { return s.compiledPrinter() }
+
+// compiledPrinter compiles the print fmt on first use and keeps the
+// printer, or failedPrinter and the reason (PrintError).
+func (s *Schema) compiledPrinter() *printer {
 	if p := s.printer; p != nil {
 		return p
 	}
 	p, err := compilePrint(s)
-	if err != nil || p == nil {
+	if err == nil && p == nil {
+		err = cerr(0, "print fmt compiled to nothing")
+	}
+	if err != nil {
 		p = failedPrinter
+		where := "print fmt of " + s.System + "/" + s.Name
+		if ce, ok := err.(*compileError); ok {
+			// Off is a byte offset into PrintFmt.
+			s.printErr = &FormatError{Where: where, Off: ce.pos, Msg: ce.msg, Err: ErrSyntax}
+		} else {
+			s.printErr = &FormatError{Where: where, Off: -1, Msg: err.Error(), Err: ErrSyntax}
+		}
 	}
 	s.printer = p
 	return p
 }
 
-// Fallback reports whether records of s print in the fields layout because
-// its print fmt did not compile. It compiles the print fmt if needed.
-func (d *Decoder) Fallback(s *Schema) bool {
+// PrintError says why records of s print in the fields layout (the
+// kernel's options/fields mode) rather than by their print fmt: the
+// *FormatError of compiling it, with the byte offset into PrintFmt. It is
+// nil when the print fmt compiled or the kernel prints the event with
+// dedicated code. It compiles the print fmt if needed, like a first
+// rendering (so the Decoder's serialisation rule applies).
+func (s *Schema) PrintError() error {
 	if s == nil || s.special.dedicated() {
-		return false
+		return nil
 	}
-	return d.printerFor(s) == failedPrinter
+	if s.compiledPrinter() != failedPrinter {
+		return nil
+	}
+	if s.printErr == nil {
+		// Marked failed without a compilation (tests force the fields
+		// layout so): still an error, never nil for a fallback.
+		s.printErr = &FormatError{Where: "print fmt of " + s.System + "/" + s.Name, Off: -1, Msg: "not compiled", Err: ErrSyntax}
+	}
+	return s.printErr
 }
+
+// Fallback reports whether records of s print in the fields layout because
+// its print fmt did not compile (s.PrintError says why). It compiles the
+// print fmt if needed.
+func (d *Decoder) Fallback(s *Schema) bool { return s.PrintError() != nil }
 
 // AppendText appends rec as one line (or, for stack traces, a few lines)
 // of the kernel's trace text, newline included, and returns the extended

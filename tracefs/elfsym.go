@@ -182,7 +182,8 @@ func closeNames(names []string, want string, n int) []string {
 func (fs *FS) MatchKernelFunctions(pattern string) ([]string, error) {
 	rel := "available_filter_functions"
 	if !fs.exists(rel) {
-		return nil, fmt.Errorf("listing kernel functions: %w (no %s: kernel without CONFIG_FUNCTION_TRACER); /proc/kallsyms lists symbols but not which can be probed", ErrNotSupported, fs.path(rel))
+		return nil, fmt.Errorf("listing kernel functions: %w", &UnsupportedFeatureError{Name: "the list of traceable kernel functions", MinimumVersion: "2.6.28", Config: "CONFIG_FUNCTION_TRACER and CONFIG_DYNAMIC_FTRACE",
+			Detail: "no " + fs.path(rel) + "; /proc/kallsyms lists symbols but not which can be probed"})
 	}
 	b, err := fs.readFile(rel)
 	if err != nil && isPermission(err) && os.Geteuid() == 0 {

@@ -27,6 +27,54 @@ var (
 	ErrClosed = errors.New("reader is closed")
 )
 
+// UnsupportedFeatureError says that this kernel lacks a feature, which
+// version brought it and which config option turns it on, so that a
+// person knows whether a newer kernel or a rebuilt one would do (cilium/ebpf's
+// UnsupportedFeatureError is the model). errors.Is(err, ErrNotSupported)
+// holds for every one.
+type UnsupportedFeatureError struct {
+	// Name is the feature, e.g. "hist triggers".
+	Name string
+	// MinimumVersion is the first Linux version with it, e.g. "4.7".
+	MinimumVersion string
+	// Config is the kernel config option it needs, "" if none of its own.
+	Config string
+	// Detail says what is missing or what to use instead; may be empty.
+	Detail string
+}
+
+func (e *UnsupportedFeatureError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Name)
+	b.WriteString(" not supported by this kernel (needs Linux ")
+	b.WriteString(e.MinimumVersion)
+	b.WriteString("+")
+	if e.Config != "" {
+		b.WriteString(" with ")
+		b.WriteString(e.Config)
+	}
+	b.WriteString(")")
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	return b.String()
+}
+
+// Is makes every UnsupportedFeatureError an ErrNotSupported.
+func (e *UnsupportedFeatureError) Is(target error) bool { return target == ErrNotSupported }
+
+// errNoInstances is the error of a kernel without tracefs instances.
+func errNoInstances(dir string) error {
+	return &UnsupportedFeatureError{Name: "tracing instances", MinimumVersion: "3.10", Config: "CONFIG_TRACING", Detail: "no " + dir}
+}
+
+// errNoSubbufSize is the error of a kernel without buffer_subbuf_size_kb.
+var errNoSubbufSize = &UnsupportedFeatureError{Name: "sub-buffer size (buffer_subbuf_size_kb)", MinimumVersion: "6.8"}
+
+// errNoBufferPercent is the error of a kernel without buffer_percent.
+var errNoBufferPercent = &UnsupportedFeatureError{Name: "buffer_percent", MinimumVersion: "5.1"}
+
 // KernelError carries the kernel's own explanation of a refused write, taken
 // from error_log, because an errno alone ("invalid argument") does not tell
 // a user which token of a filter or probe definition was wrong.

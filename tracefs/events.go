@@ -5,6 +5,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/tracer-dev/tracer/parse"
 )
 
 // EventID names a tracepoint (or dynamic event) as system and event.
@@ -68,33 +70,20 @@ func resolveEvents(all []EventID, patterns []string) ([]EventID, error) {
 	seen := make(map[EventID]bool)
 	var out []EventID
 	for _, p := range patterns {
-		if err := checkPattern(p); err != nil {
+		// The matcher is parse's, shared with report and list; the
+		// characters are checked here, as they are for every name that
+		// may reach a control file.
+		q := parse.TrimTracepointPrefix(p)
+		if err := checkPattern(q); err != nil {
 			return nil, err
 		}
-		var match func(EventID) bool
-		if sysPat, evPat, ok := strings.Cut(p, ":"); ok {
-			if sysPat == "" {
-				sysPat = "*"
-			}
-			if evPat == "" {
-				evPat = "*"
-			}
-			if err := checkGlob(sysPat); err != nil {
-				return nil, fmt.Errorf("%w: pattern %q: %v", ErrInvalidName, p, err)
-			}
-			if err := checkGlob(evPat); err != nil {
-				return nil, fmt.Errorf("%w: pattern %q: %v", ErrInvalidName, p, err)
-			}
-			match = func(e EventID) bool { return glob(sysPat, e.System) && glob(evPat, e.Name) }
-		} else {
-			if err := checkGlob(p); err != nil {
-				return nil, fmt.Errorf("%w: pattern %q: %v", ErrInvalidName, p, err)
-			}
-			match = func(e EventID) bool { return glob(p, e.System) || glob(p, e.Name) }
+		ep, err := parse.ParseEventPattern(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidName, err)
 		}
 		n := 0
 		for _, e := range all {
-			if match(e) {
+			if ep.Match(e.System, e.Name) {
 				n++
 				if !seen[e] {
 					seen[e] = true
@@ -103,18 +92,13 @@ func resolveEvents(all []EventID, patterns []string) ([]EventID, error) {
 			}
 		}
 		if n == 0 {
-			if s := suggest(all, p, 3); len(s) > 0 {
+			if s := suggest(all, q, 3); len(s) > 0 {
 				return nil, fmt.Errorf("event %q: %w; did you mean %s?", p, ErrNoEvent, strings.Join(s, ", "))
 			}
 			return nil, fmt.Errorf("event %q: %w (see `tracer list`)", p, ErrNoEvent)
 		}
 	}
 	return out, nil
-}
-
-func checkGlob(p string) error {
-	_, err := path.Match(p, "")
-	return err
 }
 
 func glob(pattern, s string) bool {

@@ -50,6 +50,10 @@ func TestResolveEvents(t *testing.T) {
 		{[]string{"sched_switch", "sched:sched_switch"}, []string{"sched:sched_switch"}, nil}, // deduplicated
 		{[]string{"sched:"}, []string{"sched:sched_switch", "sched:sched_wakeup", "sched:sched_process_exec", "sched:sched_process_exit"}, nil},
 		{[]string{"sched:sched_s?itch"}, []string{"sched:sched_switch"}, nil},
+		// bpftrace's spelling names the same events.
+		{[]string{"tracepoint:syscalls:sys_enter_open*"}, []string{"syscalls:sys_enter_open", "syscalls:sys_enter_openat"}, nil},
+		{[]string{"t:sched:sched_switch"}, []string{"sched:sched_switch"}, nil},
+		{[]string{"tracepoint:a:b:c"}, nil, ErrInvalidName},
 		{[]string{"sched:sched_switch", "sched:nope"}, nil, ErrNoEvent}, // all or nothing
 		{[]string{"sched:["}, nil, ErrInvalidName},
 		{[]string{"a:b:c"}, nil, ErrInvalidName},

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,8 +38,25 @@ type FS struct {
 	// Notice is a one-line message for stderr when Open changed the system
 	// (for example mounted tracefs); empty otherwise.
 	Notice string
+	// NoticeFunc, if set, receives one-line notices that a user should see
+	// once (for example that $argN was mapped to registers). The library
+	// itself never prints: commands set this to write to their error
+	// writer.
+	NoticeFunc func(msg string)
+	noticed    sync.Map // notices already given, once per FS
 
 	cache fsCache // what a run reads once (fetch.go)
+}
+
+// notice hands msg to NoticeFunc, once per FS.
+func (fs *FS) notice(msg string) {
+	if fs.NoticeFunc == nil {
+		return
+	}
+	if _, dup := fs.noticed.LoadOrStore(msg, true); dup {
+		return
+	}
+	fs.NoticeFunc(msg)
 }
 
 // NewFS uses root as the tracefs mount without checking it, so that tests

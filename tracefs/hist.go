@@ -12,7 +12,7 @@ import (
 
 // ErrNoHistTriggers is returned where the kernel has no hist triggers
 // (built without CONFIG_HIST_TRIGGERS, or older than 4.7).
-var ErrNoHistTriggers = errors.New("this kernel has no hist triggers (CONFIG_HIST_TRIGGERS): events/<system>/<event>/hist is missing")
+var ErrNoHistTriggers = &UnsupportedFeatureError{Name: "hist triggers", MinimumVersion: "4.7", Config: "CONFIG_HIST_TRIGGERS", Detail: "events/<system>/<event>/hist is missing"}
 
 // HistTrigger is a hist trigger this process set on one event of its own
 // instance. Remove it before the instance is removed.

@@ -36,7 +36,7 @@ type Instance struct {
 // Remove (also on error paths); Reset cleans up after callers that were killed.
 func (fs *FS) NewInstance() (*Instance, error) {
 	if !fs.exists("instances") {
-		return nil, fmt.Errorf("creating instance: %w (no %s)", ErrNotSupported, fs.path("instances"))
+		return nil, fmt.Errorf("creating instance: %w", errNoInstances(fs.path("instances")))
 	}
 	var lastErr error
 	for range 8 {
@@ -173,7 +173,7 @@ func (in *Instance) BufferSizeKB() (int, error) { return in.readInt("buffer_size
 // Linux 6.8, where it is always the system page size.
 func (in *Instance) SubbufSizeKB() (int, error) {
 	if !in.fs.exists(in.file("buffer_subbuf_size_kb")) {
-		return 0, fmt.Errorf("reading sub-buffer size: %w (needs Linux 6.8+)", ErrNotSupported)
+		return 0, fmt.Errorf("reading sub-buffer size: %w", errNoSubbufSize)
 	}
 	return in.readInt("buffer_subbuf_size_kb")
 }
@@ -183,7 +183,7 @@ func (in *Instance) SubbufSizeKB() (int, error) {
 // before enabling events; readers must use SubbufSize afterwards.
 func (in *Instance) SetSubbufSizeKB(kb int) error {
 	if !in.fs.exists(in.file("buffer_subbuf_size_kb")) {
-		return fmt.Errorf("setting sub-buffer size: %w (needs Linux 6.8+)", ErrNotSupported)
+		return fmt.Errorf("setting sub-buffer size: %w", errNoSubbufSize)
 	}
 	return in.writeLogged("setting sub-buffer size", "buffer_subbuf_size_kb", strconv.Itoa(kb))
 }
@@ -314,7 +314,7 @@ func (in *Instance) SetBufferPercent(p int) error {
 		return fmt.Errorf("setting buffer_percent: %d is not in 0..100", p)
 	}
 	if !in.fs.exists(in.file("buffer_percent")) {
-		return fmt.Errorf("setting buffer_percent: %w (needs Linux 5.1+)", ErrNotSupported)
+		return fmt.Errorf("setting buffer_percent: %w", errNoBufferPercent)
 	}
 	return in.write("buffer_percent", strconv.Itoa(p))
 }

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -35,32 +34,18 @@ const (
 
 // ErrNoKprobes means the kernel has no kprobe_events (built without
 // CONFIG_KPROBE_EVENTS, like some cloud and embedded kernels).
-var ErrNoKprobes = fmt.Errorf("%w: this kernel has no kprobe_events (built without CONFIG_KPROBE_EVENTS), so kprobes and kretprobes are unavailable; use tracepoints (tracer list) or uprobes instead", ErrNotSupported)
+var ErrNoKprobes = &UnsupportedFeatureError{Name: "kprobe events", MinimumVersion: "2.6.33", Config: "CONFIG_KPROBE_EVENTS", Detail: "no kprobe_events, so kprobes and kretprobes are unavailable; use tracepoints (tracer list) or uprobes instead"}
 
 // ErrNoUprobes means the kernel has no uprobe_events.
-var ErrNoUprobes = fmt.Errorf("%w: this kernel has no uprobe_events (built without CONFIG_UPROBE_EVENTS), so uprobes are unavailable; use tracepoints (tracer list) instead", ErrNotSupported)
+var ErrNoUprobes = &UnsupportedFeatureError{Name: "uprobe events", MinimumVersion: "3.5", Config: "CONFIG_UPROBE_EVENTS", Detail: "no uprobe_events, so uprobes are unavailable; use tracepoints (tracer list) instead"}
 
 // ErrNoEprobes means the kernel cannot create event probes: they need
 // Linux 5.15+ built with CONFIG_EPROBE_EVENTS (before that option existed,
 // eprobes came with the probe events, CONFIG_PROBE_EVENTS).
-var ErrNoEprobes = fmt.Errorf("%w: no eprobes: needs Linux 5.15+ with CONFIG_EPROBE_EVENTS; use tracepoints (tracer list), kprobes or uprobes instead", ErrNotSupported)
-
-// NoticeFunc, if set, receives one-line notices about probes that a user
-// should see once (for example that $argN was mapped to registers). The
-// library itself never prints; commands set this to write to stderr.
-var NoticeFunc func(msg string)
-
-var noticed sync.Map
+var ErrNoEprobes = &UnsupportedFeatureError{Name: "eprobes", MinimumVersion: "5.15", Config: "CONFIG_EPROBE_EVENTS", Detail: "use tracepoints (tracer list), kprobes or uprobes instead"}
 
 // argModeOverride lets tests act as a kernel before 4.20.
 var argModeOverride *ArgMode
-
-func notice(msg string) {
-	if _, dup := noticed.LoadOrStore(msg, true); dup || NoticeFunc == nil {
-		return
-	}
-	NoticeFunc(msg)
-}
 
 // probeFile is the control file that creates, lists and removes probes of
 // type t. Eprobes have no file of their own: they live in dynamic_events,
@@ -192,11 +177,11 @@ func (fs *FS) AddProbe(group, event string, spec *ProbeSpec) (EventID, error) {
 	}
 	if mapped {
 		regs := ArgRegisters(runtime.GOARCH)
-		notice(fmt.Sprintf("this kernel cannot fetch $argN itself (needs 4.20+); tracer reads $arg1..$arg%d from the %s argument registers (%s) instead, which is right at function entry",
+		fs.notice(fmt.Sprintf("this kernel cannot fetch $argN itself (needs 4.20+); tracer reads $arg1..$arg%d from the %s argument registers (%s) instead, which is right at function entry",
 			len(regs), runtime.GOARCH, strings.Join(regs, " ")))
 	}
 	if spec.Type == Uretprobe && isGoBinary(spec.Path) {
-		notice("uretprobes on Go programs can crash them: the Go runtime moves and unwinds goroutine stacks, where the kernel has replaced a return address (" + spec.Path + ")")
+		fs.notice("uretprobes on Go programs can crash them: the Go runtime moves and unwinds goroutine stacks, where the kernel has replaced a return address (" + spec.Path + ")")
 	}
 	id := EventID{System: group, Name: event}
 	if err := fs.writeProbe(probeFile(spec.Type), "creating "+spec.Type.String()+" "+id.String(), cmd); err != nil {

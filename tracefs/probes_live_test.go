@@ -426,9 +426,9 @@ func TestProbeArgRegistersLive(t *testing.T) {
 	argModeOverride = &ArgMode{Arch: runtime.GOARCH}
 	defer func() { argModeOverride = nil }()
 	var notices []string
-	NoticeFunc = func(m string) { notices = append(notices, m) }
-	defer func() { NoticeFunc = nil }()
-	noticed.Clear()
+	fs.NoticeFunc = func(m string) { notices = append(notices, m) }
+	defer func() { fs.NoticeFunc = nil }()
+	fs.noticed.Clear()
 
 	fn := "do_sys_openat2"
 	if b, err := fs.readFile("available_filter_functions"); err == nil && !strings.Contains(string(b), "\ndo_sys_openat2") {

@@ -317,9 +317,8 @@ func (p *ProbeSpec) parseTarget(t string) error {
 			p.Offset = off
 			return nil
 		}
-	} else if off, ok := parseUint(t); ok && strings.HasPrefix(t, "0x") {
+	} else if _, ok := parseUint(t); ok && strings.HasPrefix(t, "0x") {
 		p.Symbol = t // a kernel address
-		_ = off
 		return nil
 	}
 	sym, offs, hasOff := strings.Cut(t, "+")

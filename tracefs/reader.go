@@ -1,10 +1,10 @@
 package tracefs
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -48,9 +48,9 @@ type CPUReader struct {
 	subbuf int
 	flush  time.Duration
 
-	mu       sync.Mutex   // held by ReadPage; Close waits for it
-	fdMu     sync.RWMutex // guards fd/efd against Close while Stop writes
-	fd, efd  int
+	mu       sync.Mutex // held by ReadPage; Close waits for it
+	fd       int
+	poll     *poller // Stop and Kick wake it
 	stopping atomic.Bool
 	closed   bool
 	// catchUp is set after a wake-up produced a page: the following calls
@@ -108,12 +108,12 @@ func (in *Instance) OpenCPUReader(cpu int, opts *ReaderOptions) (*CPUReader, err
 		}
 		return nil, fileErr("opening", p, err)
 	}
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	poll, err := newPoller(fd)
 	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("opening reader for cpu%d: eventfd: %w", cpu, err)
+		return nil, fmt.Errorf("opening reader for cpu%d: %w", cpu, err)
 	}
-	cr := &CPUReader{cpu: cpu, subbuf: subbuf, flush: flush, fd: fd, efd: efd}
+	cr := &CPUReader{cpu: cpu, subbuf: subbuf, flush: flush, fd: fd, poll: poll}
 	if opts != nil {
 		cr.reportIdle = opts.ReportIdle
 	}
@@ -184,9 +184,9 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 	}
 	buf = buf[:r.subbuf]
 
-	timeout := -1
+	timeout := time.Duration(-1)
 	if r.flush > 0 {
-		timeout = int((r.flush + time.Millisecond - 1) / time.Millisecond)
+		timeout = r.flush
 	}
 	idle := 0 // poll said readable but there was nothing to read
 	for {
@@ -207,29 +207,16 @@ func (r *CPUReader) ReadPage(buf []byte) (int, error) {
 				return 0, nil
 			}
 		}
-		fds := []unix.PollFd{
-			{Fd: int32(r.efd), Events: unix.POLLIN},
-			{Fd: int32(r.fd), Events: unix.POLLIN},
-		}
-		if idle >= 3 {
-			// Readiness without data would spin; wait on Stop alone.
-			fds = fds[:1]
-		}
-		_, err := unix.Poll(fds, timeout)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
+		// Readiness without data would spin: after a few, wait on Stop
+		// and the timeout alone.
+		ready := true
+		switch err := r.poll.wait(timeout, idle < 3); {
+		case err == errWoken:
+			continue // the flags say why
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			ready = false
+		case err != nil:
 			return 0, fmt.Errorf("polling cpu%d: %w", r.cpu, err)
-		}
-		if fds[0].Revents != 0 {
-			var v [8]byte
-			unix.Read(r.efd, v[:]) // reset the counter; the flags say why we woke
-			continue
-		}
-		ready := len(fds) > 1 && fds[1].Revents != 0
-		if len(fds) > 1 && fds[1].Revents&(unix.POLLERR|unix.POLLNVAL) != 0 && fds[1].Revents&unix.POLLIN == 0 {
-			return 0, fmt.Errorf("polling cpu%d: revents %#x", r.cpu, fds[1].Revents)
 		}
 		// Ready (buffer_percent reached) or flush timeout: try one read.
 		t := monoNow()
@@ -305,16 +292,7 @@ func (r *CPUReader) Stop() {
 	r.signal()
 }
 
-func (r *CPUReader) signal() {
-	r.fdMu.RLock()
-	defer r.fdMu.RUnlock()
-	if r.efd < 0 {
-		return
-	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	unix.Write(r.efd, one[:]) // EAGAIN only if already signalled many times
-}
+func (r *CPUReader) signal() { r.poll.wake() }
 
 // Close stops the reader, waits for a ReadPage in progress to return, and
 // closes both file descriptors. The instance can be removed only after
@@ -327,11 +305,9 @@ func (r *CPUReader) Close() error {
 		return nil
 	}
 	r.closed = true
-	r.fdMu.Lock()
-	defer r.fdMu.Unlock()
 	err1 := unix.Close(r.fd)
-	err2 := unix.Close(r.efd)
-	r.fd, r.efd = -1, -1
+	err2 := r.poll.close()
+	r.fd = -1
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("closing reader for cpu%d: %w", r.cpu, err)
 	}

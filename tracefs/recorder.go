@@ -1,7 +1,6 @@
 package tracefs
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -21,9 +20,9 @@ import (
 type RawRecorder struct {
 	cpu    int
 	subbuf int
-	fd     int // trace_pipe_raw, non-blocking
-	efd    int // eventfd: Stop
-	pr, pw int // the pipe between the two splices
+	fd     int     // trace_pipe_raw, non-blocking
+	poll   *poller // Stop wakes it
+	pr, pw int     // the pipe between the two splices
 	dst    *os.File
 
 	sink PageSink
@@ -50,10 +49,10 @@ func (in *Instance) NewRawRecorder(cpu int, dst *os.File) (*RawRecorder, error) 
 		}
 		return nil, fileErr("opening", p, err)
 	}
-	r := &RawRecorder{cpu: cpu, subbuf: subbuf, fd: fd, efd: -1, pr: -1, pw: -1, dst: dst, splice: true}
-	if r.efd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+	r := &RawRecorder{cpu: cpu, subbuf: subbuf, fd: fd, pr: -1, pw: -1, dst: dst, splice: true}
+	if r.poll, err = newPoller(fd); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("recording cpu%d: eventfd: %w", cpu, err)
+		return nil, fmt.Errorf("recording cpu%d: %w", cpu, err)
 	}
 	var pfd [2]int
 	if err := unix.Pipe2(pfd[:], unix.O_CLOEXEC); err != nil {
@@ -94,11 +93,12 @@ func (r *RawRecorder) Bytes() int64 { return r.bytes.Load() }
 func (r *RawRecorder) SubbufSize() int { return r.subbuf }
 
 // Stop makes Run drain what is left and return. Turn tracing off first.
+// Safe to call from any goroutine, more than once, and after Close.
 func (r *RawRecorder) Stop() {
 	r.stopping.Store(true)
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	unix.Write(r.efd, one[:])
+	if r.poll != nil {
+		r.poll.wake()
+	}
 }
 
 // Run copies pages until Stop, then drains the buffer and returns. A
@@ -111,17 +111,17 @@ func (r *RawRecorder) Run() error {
 		if err := r.moveFull(); err != nil {
 			return err
 		}
-		fds := []unix.PollFd{{Fd: int32(r.efd), Events: unix.POLLIN}, {Fd: int32(r.fd), Events: unix.POLLIN}}
-		_, err := unix.Poll(fds, 1000)
-		if err != nil && err != unix.EINTR {
-			return fmt.Errorf("recording cpu%d: poll: %w", r.cpu, err)
-		}
-		if fds[1].Revents&unix.POLLIN == 0 && fds[0].Revents == 0 {
-			// Timeout: nothing reached buffer_percent; full pages may still
-			// wait (a slow CPU), moveFull at the loop's top takes them.
+		switch err := r.poll.wait(time.Second, true); {
+		case err == errWoken:
+			continue // Stop: the loop's top drains
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// Nothing reached buffer_percent; full pages may still wait (a
+			// slow CPU), moveFull at the loop's top takes them.
 			continue
+		case err != nil:
+			return fmt.Errorf("recording cpu%d: %w", r.cpu, err)
 		}
-		if fds[1].Revents&unix.POLLIN != 0 && !r.stopping.Load() {
+		if !r.stopping.Load() {
 			// Readiness without a full page to move would spin: pause a bit.
 			if moved, err := r.moveOnce(); err != nil {
 				return err
@@ -238,7 +238,10 @@ func (r *RawRecorder) drain() error {
 // Close releases the file descriptors (not dst).
 func (r *RawRecorder) Close() error {
 	var errs []error
-	for _, fd := range []*int{&r.fd, &r.efd, &r.pr, &r.pw} {
+	if r.poll != nil {
+		errs = append(errs, r.poll.close())
+	}
+	for _, fd := range []*int{&r.fd, &r.pr, &r.pw} {
 		if *fd >= 0 {
 			errs = append(errs, unix.Close(*fd))
 			*fd = -1

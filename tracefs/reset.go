@@ -32,7 +32,7 @@ func (fs *FS) ListInstances() ([]InstanceInfo, error) {
 	dir := fs.path("instances")
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("listing instances: %w (no %s)", ErrNotSupported, dir)
+		return nil, fmt.Errorf("listing instances: %w", errNoInstances(dir))
 	}
 	if err != nil {
 		return nil, fileErr("listing", dir, err)

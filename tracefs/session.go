@@ -44,6 +44,11 @@ type SessionOptions struct {
 	// hidden from Next unless added, and names each event's task as it
 	// was at that moment.
 	KernelComms bool
+	// SkipCleanup is a test hook: Close leaves the instance and probes in
+	// place, so that scripts/chaos can prove it detects a broken cleanup
+	// (commands set it from TRACER_CHAOS_SKIP_CLEANUP). Never set it
+	// otherwise.
+	SkipCleanup bool
 }
 
 // Session is the embeddable live-tracing API: add tracepoints, Open, then
@@ -703,10 +708,7 @@ func (s *Session) closeReaders() {
 // Close stops tracing and removes the session's instance. It is safe to
 // call more than once and from a signal handler's goroutine; call it on
 // every exit path (defer it right after Open).
-//
-// Test hook: with TRACER_CHAOS_SKIP_CLEANUP=1 in the environment, Close
-// leaves the instance and probes in place, so that scripts/chaos can prove
-// it detects a broken cleanup. Never set it otherwise.
+// With SessionOptions.SkipCleanup (a test hook) it leaves them in place.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.Stop()
@@ -734,7 +736,7 @@ func (s *Session) Close() error {
 		} else {
 			s.closeReaders()
 		}
-		if os.Getenv("TRACER_CHAOS_SKIP_CLEANUP") == "1" {
+		if s.opts.SkipCleanup {
 			return // test hook for scripts/chaos: a broken cleanup it must catch
 		}
 		if s.inst != nil {

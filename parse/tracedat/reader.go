@@ -650,7 +650,6 @@ func (f *File) parseBufferOption(id uint16, d []byte, v7 bool) (*Buffer, error) 
 			Size:   int64(min(f.order.Uint64(e[12:]), 1<<62)),
 		})
 	}
-	_ = off
 	b.flyOff = off
 	return b, nil
 }
