@@ -499,11 +499,11 @@ var knownFallback = map[string]bool{
 	"jbd2/jbd2_checkpoint_stats":          true, // jiffies_to_msecs
 	"jbd2/jbd2_run_stats":                 true,
 	"ras/mc_event":                        true, // mc_event_error_type
-	"nvme/nvme_complete_rq":               true, // nvme_trace_disk_name (5.10, 6.1)
+	"nvme/nvme_complete_rq":               true, // nvme_trace_disk_name (5.10, 6.1, 6.12, 7.2)
 	"nvme/nvme_setup_cmd":                 true,
 	"nvme/nvme_sq":                        true,
-	"intel_iommu/prq_report":              true, // decode_prq_descriptor (6.1)
-	"xen/xen_mc_entry":                    true, // xen_hypercall_name (5.10, 6.1)
+	"intel_iommu/prq_report":              true, // decode_prq_descriptor (6.1, 6.12, 7.2)
+	"xen/xen_mc_entry":                    true, // xen_hypercall_name (5.10, 6.1, 6.12, 7.2)
 	"xen/xen_mc_extend_args":              true,
 	"xen/xen_mmu_ptep_modify_prot_commit": true, // native_make_pte ...
 	"xen/xen_mmu_ptep_modify_prot_start":  true,
