@@ -211,7 +211,7 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema, style sysStyle) []byte {
 			dst = append(dst, rec.Str(a.val)...)
 			dst = append(dst, '"')
 		default:
-			dst = appendSysArray(dst, rec, a, style)
+			dst = appendSysArray(dst, rec, s, a, style)
 		}
 	}
 	dst = append(dst, ')')
@@ -219,13 +219,13 @@ func appendSysEnter(dst []byte, rec *Record, s *Schema, style sysStyle) []byte {
 }
 
 // appendSysArray prints the user-space copy of an array argument.
-func appendSysArray(dst []byte, rec *Record, a sysArg, style sysStyle) []byte {
+func appendSysArray(dst []byte, rec *Record, s *Schema, a sysArg, style sysStyle) []byte {
 	b, _ := rec.Bytes(a.val)
 	// The kernel compares the copy's length with the size argument
 	// truncated to an int.
 	cut := false
 	if a.size >= 0 {
-		f := &rec.Schema.Fields[a.size]
+		f := &s.Fields[a.size]
 		if n, ok := rec.readUint(f.Offset, f.Size); ok {
 			cut = len(b) < int(int32(n))
 		}

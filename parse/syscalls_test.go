@@ -3,8 +3,21 @@ package parse
 import (
 	"encoding/binary"
 	"strings"
+	"sync"
 	"testing"
 )
+
+// The captured formats, read once: the tests here build many decoders,
+// and reading every kernel's formats is slow under emulation (vmtest).
+var (
+	sysFormatsOnce sync.Once
+	sysFormats     map[string][]formatFile
+)
+
+func cachedFormats(t *testing.T) map[string][]formatFile {
+	sysFormatsOnce.Do(func() { sysFormats = fixtureFormats(t) })
+	return sysFormats
+}
 
 // syscallDecoder returns a decoder with the syscall formats of a captured
 // kernel (testdata/formats/<set>) and the given release.
@@ -20,7 +33,7 @@ func syscallDecoder(t *testing.T, set, release string, events ...string) *Decode
 	for _, e := range events {
 		want["syscalls/"+e] = true
 	}
-	for _, ff := range fixtureFormats(t)[set] {
+	for _, ff := range cachedFormats(t)[set] {
 		if want[ff.name] {
 			if _, err := d.AddFormat("syscalls", ff.text); err != nil {
 				t.Fatal(err)
@@ -134,6 +147,38 @@ func TestSysEnterAllocs72(t *testing.T) {
 	} {
 		if n := testing.AllocsPerRun(100, func() { buf = d.AppendText(buf[:0], &r) }); n != 0 {
 			t.Errorf("%s: %v allocations per record", r.Schema.Name, n)
+		}
+	}
+}
+
+// TestSysEnterShortRecords: every syscall event of every captured kernel
+// prints records that are cut short or hold garbage without panicking.
+func TestSysEnterShortRecords(t *testing.T) {
+	l, err := ParseHeaderPage([]byte(testHeaderPage), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for set, list := range cachedFormats(t) {
+		for _, release := range []string{"6.1", "6.18", "7.2"} {
+			d := NewDecoder(l)
+			d.SetKernelRelease(release)
+			for _, ff := range list {
+				if !strings.HasPrefix(ff.name, "syscalls/sys_enter_") {
+					continue
+				}
+				s, err := d.AddFormat("syscalls", ff.text)
+				if err != nil {
+					t.Fatalf("%s %s: %v", set, ff.name, err)
+				}
+				full := make([]byte, 128)
+				for i := range full {
+					full[i] = byte(i*37 + 11)
+				}
+				for n := 8; n <= len(full); n += 3 {
+					r := rawRecord(d, s, 1, 0, 0, full[8:n])
+					_ = d.AppendText(nil, &r)
+				}
+			}
 		}
 	}
 }
