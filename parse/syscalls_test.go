@@ -159,7 +159,7 @@ func TestSysEnterShortRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	for set, list := range cachedFormats(t) {
-		for _, release := range []string{"6.1", "6.18", "7.2"} {
+		for _, release := range []string{"6.1", "7.2"} { // bare hex; the 7.x printers
 			d := NewDecoder(l)
 			d.SetKernelRelease(release)
 			for _, ff := range list {
@@ -174,7 +174,7 @@ func TestSysEnterShortRecords(t *testing.T) {
 				for i := range full {
 					full[i] = byte(i*37 + 11)
 				}
-				for n := 8; n <= len(full); n += 3 {
+				for n := 8; n <= len(full); n += 5 {
 					r := rawRecord(d, s, 1, 0, 0, full[8:n])
 					_ = d.AppendText(nil, &r)
 				}
