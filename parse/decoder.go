@@ -17,8 +17,8 @@ type Decoder struct {
 	byName   map[string]*Schema
 	nsClock  bool
 	latStyle latStyle
-	// sysBareHex: syscall arguments print as bare hex (kernels before 6.17).
-	sysBareHex bool
+	// sysStyle: how print_syscall_enter prints arguments, by release.
+	sysStyle sysStyle
 }
 
 // NewDecoder returns a decoder for pages of the given layout.

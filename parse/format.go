@@ -73,7 +73,7 @@ type Schema struct {
 	// 2.6.32, so the text prefix reads them without the accessors.
 	stdCommon bool
 	// sysArgs: for a sys_enter event, the arguments print_syscall_enter
-	// prints, with the "__<arg>_val" string field of each (-1 if none).
+	// prints, with the "__<arg>_val" user-space copy of each.
 	sysArgs []sysArg
 	// The escaped JSON of "system:name" and the rest of the line up to the
 	// first field, and of each field's key with its colon.
@@ -82,7 +82,15 @@ type Schema struct {
 	jsonFields int // len(Fields) when jsonOps was built
 }
 
-type sysArg struct{ field, val int }
+// sysArg is one argument of a sys_enter event: its field, the field of
+// its user-space copy (-1 if none), whether that copy is a byte array
+// rather than a string, and the field of the argument that bounds the
+// array's length (-1 if none).
+type sysArg struct {
+	field, val int
+	array      bool
+	size       int
+}
 
 // prepareJSON builds the escaped JSON text of the event name and field
 // keys once, for AppendJSON.
@@ -237,7 +245,7 @@ func ParseFormat(system string, b []byte, longSize int) (*Schema, error) {
 		s.acc[s.preemptIdx] == access{off: 3, size: 1, signed: s.acc[s.preemptIdx].signed} &&
 		s.acc[s.pidIdx] == access{off: 4, size: 4, signed: true}
 	s.special = specialFor(s)
-	if s.special == specialSysEnter {
+	if s.special == specialSysEnter || s.special == specialSysOpenat {
 		s.sysArgs = sysEnterArgs(s)
 	}
 	s.prepareJSON()

@@ -137,6 +137,14 @@ func evalSlow(n *node, rec *Record) value {
 			}
 		}
 		return value{kind: vInt, t: tUint, u: u}
+	case opAddrElem:
+		a := evalNode(n.a, rec)
+		idx, es := evalNode(n.b, rec).u, uint64(n.t.size)
+		b := []byte{}
+		if a.kind == vBytes && es > 0 && idx <= uint64(len(a.b))/es {
+			b = a.b[idx*es:]
+		}
+		return value{kind: vBytes, t: n.t, b: b}
 	case opElem, opDeref:
 		a := evalNode(n.a, rec)
 		idx := int64(0)

@@ -63,6 +63,7 @@ const (
 	opField                // field: REC->field
 	opElem                 // a[b]
 	opAddr                 // &REC->field: the field's bytes
+	opAddrElem             // &a[b]: a's bytes from element b on
 	opDeref                // *a
 	opCast                 // (t)a
 	opNeg                  // -a

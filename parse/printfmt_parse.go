@@ -149,6 +149,11 @@ func (p *parser) unary(depth int) (*node, error) {
 			case "!":
 				return &node{op: opNot, kind: vInt, t: tInt, a: a}, nil
 			case "&":
+				if a.op == opElem && a.a.kind == vBytes {
+					// &REC->arr[i]: the array's bytes from element i on
+					// (cxl's __print_hex(&REC->comp_id[1], 6), 7.x).
+					return &node{op: opAddrElem, kind: vBytes, t: a.t, a: a.a, b: a.b}, nil
+				}
 				if a.op != opField {
 					return nil, cerr(t.pos, "& of something other than a field")
 				}
@@ -392,9 +397,22 @@ func (p *parser) fieldRef() (int, error) {
 	if t.kind != tIdent {
 		return 0, cerr(t.pos, "expected a field name")
 	}
-	i := p.s.FieldIndex(t.text)
+	name := t.text
+	// REC->ent.pid: the struct trace_entry every record starts with,
+	// whose members the format file lists as common_type, common_flags,
+	// common_preempt_count and common_pid (vmscan's events, 7.x).
+	if name == "ent" && p.s.FieldIndex("ent") < 0 && p.is(".") &&
+		p.pos+1 < len(p.toks) && p.toks[p.pos+1].kind == tIdent {
+		p.pos++
+		m := p.next()
+		if i := p.s.FieldIndex("common_" + m.text); i >= 0 && p.s.Fields[i].IsCommon {
+			return i, nil
+		}
+		return 0, cerr(m.pos, "no common field "+strconv.Quote("common_"+m.text))
+	}
+	i := p.s.FieldIndex(name)
 	if i < 0 {
-		return 0, cerr(t.pos, "no field "+strconv.Quote(t.text))
+		return 0, cerr(t.pos, "no field "+strconv.Quote(name))
 	}
 	return i, nil
 }

@@ -203,6 +203,12 @@ func TestPrintFmtHelpers(t *testing.T) {
 		{`"%s", __print_hex(__get_dynamic_array(blob), __get_dynamic_array_len(blob))`, "de ad be ef 01"},
 		{`"%s", __print_hex_str(__get_dynamic_array(blob), 3)`, "deadbe"},
 		{`"%s", __print_hex(REC->mac, 6)`, "00 1b 21 aa bb cc"},
+		// &REC->arr[i] and REC->ent.pid, as 7.x's cxl and vmscan events
+		// write them.
+		{`"%s", __print_hex(&REC->mac[2], 3)`, "21 aa bb"},
+		{`"%s", __print_hex(&REC->arr[3], 4)`, "04 00 00 00"},
+		{`"%s", __print_hex(&REC->mac[7], 3)`, ""},
+		{`"pid=%d type=%u", REC->ent.pid, REC->ent.type`, "pid=1234 type=901"},
 		{`"%s", __print_hex(__get_dynamic_array(blob), 100)`, "de ad be ef 01"},
 		{`"%s", __print_array(__get_dynamic_array(vals), __get_dynamic_array_len(vals) / sizeof(u64), sizeof(u64))`, "{0x1,0xabcdef0123}"},
 		{`"%s", __print_array(REC->arr, 4, 4)`, "{0x1,0x2,0x3,0x4}"},
@@ -493,11 +499,11 @@ var knownFallback = map[string]bool{
 	"jbd2/jbd2_checkpoint_stats":          true, // jiffies_to_msecs
 	"jbd2/jbd2_run_stats":                 true,
 	"ras/mc_event":                        true, // mc_event_error_type
-	"nvme/nvme_complete_rq":               true, // nvme_trace_disk_name (5.10, 6.1)
+	"nvme/nvme_complete_rq":               true, // nvme_trace_disk_name (5.10, 6.1, 6.12, 7.2)
 	"nvme/nvme_setup_cmd":                 true,
 	"nvme/nvme_sq":                        true,
-	"intel_iommu/prq_report":              true, // decode_prq_descriptor (6.1)
-	"xen/xen_mc_entry":                    true, // xen_hypercall_name (5.10, 6.1)
+	"intel_iommu/prq_report":              true, // decode_prq_descriptor (6.1, 6.12, 7.2)
+	"xen/xen_mc_entry":                    true, // xen_hypercall_name (5.10, 6.1, 6.12, 7.2)
 	"xen/xen_mc_extend_args":              true,
 	"xen/xen_mmu_ptep_modify_prot_commit": true, // native_make_pte ...
 	"xen/xen_mmu_ptep_modify_prot_start":  true,

@@ -25,6 +25,7 @@ const (
 	specialBputs                   // ftrace:bputs
 	specialRawData                 // ftrace:raw_data (trace_marker_raw)
 	specialSysEnter                // syscalls:sys_enter_*
+	specialSysOpenat               // syscalls:sys_enter_openat with sys_enter_openat_print (7.x)
 	specialSysExit                 // syscalls:sys_exit_*
 	specialProbe                   // kprobe or uprobe (by fields: __probe_ip)
 	specialRetProbe                // kretprobe or uretprobe (__probe_func, __probe_ret_ip)
@@ -58,6 +59,8 @@ func specialFor(s *Schema) specialKind {
 		}
 	case "syscalls":
 		switch {
+		case s.Name == "sys_enter_openat" && strings.HasPrefix(s.PrintFmt, openatPrintFmt):
+			return specialSysOpenat
 		case strings.HasPrefix(s.Name, "sys_enter_"):
 			return specialSysEnter
 		case strings.HasPrefix(s.Name, "sys_exit_"):
@@ -130,7 +133,9 @@ func (d *Decoder) appendSpecial(dst []byte, rec *Record, s *Schema) []byte {
 		}
 		return append(dst, '\n')
 	case specialSysEnter:
-		return appendSysEnter(dst, rec, s, d.sysBareHex)
+		return appendSysEnter(dst, rec, s, d.sysStyle)
+	case specialSysOpenat:
+		return appendSysOpenat(dst, rec, s)
 	case specialSysExit:
 		// print_syscall_exit: "%s -> 0x%lx\n".
 		dst = append(dst, "sys_"...)
@@ -148,52 +153,243 @@ func (d *Decoder) appendSpecial(dst []byte, rec *Record, s *Schema) []byte {
 	return append(dst, '\n')
 }
 
+// sysStyle is how print_syscall_enter prints the arguments, which changed
+// with the kernel release.
+type sysStyle uint8
+
+const (
+	// sysArrayText (7.x, and when the release is unknown): values as
+	// decimal below 10 and 0x-hex otherwise; user-space strings in
+	// quotes; user-space arrays as hex bytes followed by their text.
+	sysArrayText sysStyle = iota
+	// sysSmallDec (6.17 to 6.19): the same, arrays without their text.
+	sysSmallDec
+	// sysBareHex (before 6.17): every value as bare %lx.
+	sysBareHex
+)
+
+// sysExtra is what the kernel adds to a user-space copy cut at its limit
+// (EXTRA in trace_syscalls.c).
+const sysExtra = "..."
+
 // appendSysEnter prints print_syscall_enter's "sys_write(fd: 1, buf:
-// 0x7ffc..., count: 0xd)": each argument as decimal below 10 and 0x-hex
-// otherwise (6.17+; earlier kernels printed every value as bare %lx,
-// which bareHex selects). An
-// argument with a user-space copy in a "__<arg>_val" string (6.19+) is
-// followed by that string in quotes.
-func appendSysEnter(dst []byte, rec *Record, s *Schema, bareHex bool) []byte {
+// 0x7ffc..., count: 0xd)". An argument with a user-space copy in a
+// "__<arg>_val" field (6.19+) is followed by that copy: a string in
+// quotes, an array as " (68:69)" with ", ..." inside the parentheses
+// when the copy is shorter than the size argument, then (7.x) its text
+// with unprintable bytes as '.'.
+func appendSysEnter(dst []byte, rec *Record, s *Schema, style sysStyle) []byte {
 	dst = append(dst, "sys_"...)
 	dst = append(dst, s.Name[len("sys_enter_"):]...)
 	dst = append(dst, '(')
-	first := true
 	args := s.sysArgs
 	if args == nil {
 		args = sysEnterArgs(s)
 	}
-	for _, a := range args {
+	for n, a := range args {
 		f := &s.Fields[a.field]
-		if !first {
+		if n > 0 {
 			dst = append(dst, ',', ' ')
 		}
-		first = false
 		dst = append(dst, f.Name...)
 		dst = append(dst, ':', ' ')
 		v, ok := rec.readUint(f.Offset, f.Size)
 		switch {
 		case !ok:
 			dst = append(dst, "<OVERFLOW>"...)
-		case bareHex:
+		case style == sysBareHex:
 			dst = appendHexU(dst, v)
 		case v < 10:
 			dst = append(dst, byte('0'+v))
 		default:
 			dst = append0x(dst, v)
 		}
-		if j := a.val; j >= 0 {
+		switch {
+		case a.val < 0:
+		case !a.array:
 			dst = append(dst, ' ', '"')
-			dst = append(dst, rec.Str(j)...)
+			dst = append(dst, rec.Str(a.val)...)
 			dst = append(dst, '"')
+		default:
+			dst = appendSysArray(dst, rec, s, a, style)
 		}
 	}
 	dst = append(dst, ')')
 	return append(dst, '\n')
 }
 
+// appendSysArray prints the user-space copy of an array argument.
+func appendSysArray(dst []byte, rec *Record, s *Schema, a sysArg, style sysStyle) []byte {
+	b, _ := rec.Bytes(a.val)
+	// The kernel compares the copy's length with the size argument
+	// truncated to an int.
+	cut := false
+	if a.size >= 0 {
+		f := &s.Fields[a.size]
+		if n, ok := rec.readUint(f.Offset, f.Size); ok {
+			cut = len(b) < int(int32(n))
+		}
+	}
+	dst = append(dst, ' ', '(')
+	printable := false
+	for j, c := range b {
+		if j > 0 {
+			dst = append(dst, ':')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+		printable = printable || asciiPrint(c)
+	}
+	if cut {
+		dst = append(dst, ", "+sysExtra...)
+	}
+	dst = append(dst, ')')
+	if style != sysArrayText || !printable {
+		return dst
+	}
+	dst = append(dst, ' ', '"')
+	for _, c := range b {
+		if !asciiPrint(c) {
+			c = '.'
+		}
+		dst = append(dst, c)
+	}
+	dst = append(dst, '"')
+	if cut {
+		dst = append(dst, sysExtra...)
+	}
+	return dst
+}
+
+// asciiPrint is the kernel's isascii(c) && isprint(c).
+func asciiPrint(c byte) bool { return c >= 0x20 && c <= 0x7e }
+
+// openatPrintFmt starts the print fmt of sys_enter_openat on kernels that
+// print it with sys_enter_openat_print (7.x): the format file says which
+// printer the kernel uses, whatever the release.
+const openatPrintFmt = `"dfd: 0x%08lx, filename: 0x%08lx \"%s\", flags: %s%s, mode: 0%03o"`
+
+// openFlags are the open(2) flags sys_enter_openat_print names, in its
+// order. The values are asm-generic's (x86 and most architectures; arm,
+// arm64, alpha, mips, parisc, powerpc and sparc move some of them).
+var openFlags = [...]struct {
+	mask uint64
+	name string
+}{
+	{0o20200000, "O_TMPFILE"}, // __O_TMPFILE | O_DIRECTORY
+	{0o1, "O_WRONLY"},
+	{0o2, "O_RDWR"},
+	{0o100, "O_CREAT"},
+	{0o200, "O_EXCL"},
+	{0o400, "O_NOCTTY"},
+	{0o1000, "O_TRUNC"},
+	{0o2000, "O_APPEND"},
+	{0o4000, "O_NONBLOCK"},
+	{0o10000, "O_DSYNC"},
+	{0o40000, "O_DIRECT"},
+	{0o100000, "O_LARGEFILE"},
+	{0o200000, "O_DIRECTORY"},
+	{0o400000, "O_NOFOLLOW"},
+	{0o1000000, "O_NOATIME"},
+	{0o2000000, "O_CLOEXEC"},
+}
+
+const (
+	oAccmode = 0o3
+	oCreat   = 0o100
+	oTmpfile = 0o20200000
+)
+
+// appendSysOpenat prints sys_enter_openat_print (7.x): "sys_openat(dfd:
+// 4294967196, filename: 140728646553498 \"/etc/passwd\", flags:
+// O_RDONLY|O_CLOEXEC)": dfd and filename as unsigned decimal, the flags
+// by name, and the mode in octal only when the flags can create a file.
+func appendSysOpenat(dst []byte, rec *Record, s *Schema) []byte {
+	dst = append(dst, "sys_openat("...)
+	args := s.sysArgs
+	if args == nil {
+		args = sysEnterArgs(s)
+	}
+	for i, a := range args {
+		f := &s.Fields[a.field]
+		if i > 0 {
+			dst = append(dst, ',', ' ')
+		}
+		v, ok := rec.readUint(f.Offset, f.Size)
+		if !ok {
+			dst = append(dst, f.Name...)
+			dst = append(dst, ": <OVERFLOW>"...)
+			continue
+		}
+		switch i {
+		case 2:
+			dst = append(dst, "flags: "...)
+			dst = appendOpenFlags(dst, v)
+			// The kernel reads the flags as an int.
+			if int32(v)&(oCreat|oTmpfile) == 0 {
+				return append(dst, ')', '\n')
+			}
+			continue
+		case 3:
+			dst = append(dst, f.Name...)
+			dst = append(dst, ':', ' ', '0')
+			n := len(dst)
+			dst = strconv.AppendUint(dst, uint64(uint32(v)), 8)
+			dst = rightAlign(dst, n, 3, '0')
+			continue
+		}
+		dst = append(dst, f.Name...)
+		dst = append(dst, ':', ' ')
+		dst = strconv.AppendUint(dst, v, 10)
+		if a.val >= 0 {
+			dst = append(dst, ' ', '"')
+			dst = append(dst, rec.Str(a.val)...)
+			dst = append(dst, '"')
+		}
+	}
+	return append(dst, ')', '\n')
+}
+
+// appendOpenFlags prints open flags as sys_enter_openat_print does:
+// O_RDONLY for none, "O_RDONLY|" before other flags without an access
+// mode, then trace_print_flags_seq's names joined by '|' and any bits
+// left as 0x-hex.
+func appendOpenFlags(dst []byte, v uint64) []byte {
+	// An int passed as unsigned long: sign-extended.
+	bits := uint64(int64(int32(v)))
+	if bits&oAccmode == 0 {
+		if bits == 0 {
+			return append(dst, "O_RDONLY"...)
+		}
+		dst = append(dst, "O_RDONLY|"...)
+	}
+	first := true
+	for _, fl := range openFlags {
+		if bits == 0 {
+			break
+		}
+		if bits&fl.mask != fl.mask {
+			continue
+		}
+		bits &^= fl.mask
+		if !first {
+			dst = append(dst, '|')
+		}
+		first = false
+		dst = append(dst, fl.name...)
+	}
+	if bits != 0 {
+		if !first {
+			dst = append(dst, '|')
+		}
+		dst = append0x(dst, bits)
+	}
+	return dst
+}
+
 // sysEnterArgs lists the fields print_syscall_enter prints and their
-// user-space copies.
+// user-space copies. The print fmt tells arrays (__print_dynamic_array)
+// from strings (__get_str); an array's length is bounded by the argument
+// after it (write, pwrite64 and mq_timedsend: the pointer, then its size).
 func sysEnterArgs(s *Schema) []sysArg {
 	args := []sysArg{}
 	for i := range s.Fields {
@@ -201,7 +397,17 @@ func sysEnterArgs(s *Schema) []sysArg {
 		if f.IsCommon || f.Name == "__syscall_nr" || isUserValField(f.Name) {
 			continue
 		}
-		args = append(args, sysArg{i, userValFor(s, f.Name)})
+		args = append(args, sysArg{field: i, val: userValFor(s, f.Name), size: -1})
+	}
+	for k := range args {
+		a := &args[k]
+		if a.val < 0 || !strings.Contains(s.PrintFmt, "__print_dynamic_array("+s.Fields[a.val].Name+",") {
+			continue
+		}
+		a.array = true
+		if k+1 < len(args) {
+			a.size = args[k+1].field
+		}
 	}
 	return args
 }

@@ -352,9 +352,19 @@ func (d *Decoder) SetKernelRelease(release string) {
 		}
 	}
 	ver := v[0]*1000 + v[1]
-	// print_syscall_enter printed bare %lx until "0x" and small decimals
-	// came in 6.17 (seen: 6.1 bare, 6.18 new).
-	d.sysBareHex = ver != 0 && ver < 6017
+	switch {
+	case ver != 0 && ver < 6017:
+		// print_syscall_enter printed bare %lx until "0x" and small
+		// decimals came in 6.17 (seen: 6.1 and 6.12 bare, 6.18 new).
+		d.sysStyle = sysBareHex
+	case ver != 0 && ver < 7000:
+		d.sysStyle = sysSmallDec
+	default:
+		// User-space arrays (write's buf) are followed by their
+		// printable text. Seen in 7.2; 6.19's source lacks it. The
+		// release in between is not verified: 7.0 is assumed.
+		d.sysStyle = sysArrayText
+	}
 	switch {
 	case ver == 0 || ver >= 6013:
 		d.latStyle = latCurrent

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# vm.sh: boot Debian 5.10 / 6.1 kernels under qemu (software emulation) with
+# vm.sh: boot Debian 5.10 / 6.1 / 6.12 / 7.2 kernels under qemu (software emulation) with
 # an initramfs made of busybox + static binaries. Source it:
 #
 #   . scripts/vm.sh
@@ -14,7 +14,7 @@
 
 VM_REPO=${VM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VM_CACHE=${VM_CACHE:-$VM_REPO/.cache}
-VM_KERNELS=(5.10 6.1)
+VM_KERNELS=(5.10 6.1 6.12 7.2)
 
 vm_log() { echo "vm.sh: $*" >&2; }
 
@@ -47,39 +47,77 @@ vm_mirror() {
 	echo "$uri"
 }
 
-# vm_kernel VERSION prints the path of the cached vmlinuz for 5.10 or 6.1,
-# downloading and unpacking the Debian cloud kernel package first if needed.
+# vm_kernel_spec VERSION prints the Debian suite that has the kernel ("-"
+# for the machine's own apt sources) and an extended regexp matching its
+# package names, on one line. The ABI numbers in the names move with every
+# Debian kernel update, so they are matched, never written down.
+vm_kernel_spec() {
+	case $1 in
+	5.10) echo 'bullseye ^linux-image-5\.10\.0-[0-9]+-cloud-amd64-unsigned$' ;;
+	6.1) echo '- ^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
+	# trixie names its kernels by upstream version: 6.12.N+deb13[uM].
+	6.12) echo 'trixie ^linux-image-6\.12\.[0-9]+[^-]*-cloud-amd64-unsigned$' ;;
+	# In sid the linux-image-* package is only a meta package; the kernel
+	# itself is in linux-binary-*.
+	7.2) echo 'sid ^linux-binary-7\.2\.[0-9]+[^-]*-cloud-amd64$' ;;
+	*) return 1 ;;
+	esac
+}
+
+# vm_find_vmlinuz DIR prints the vmlinuz unpacked under DIR: boot/vmlinuz-*
+# up to trixie, usr/lib/modules/<ver>/vmlinuz from sid's linux-binary-*.
+vm_find_vmlinuz() {
+	ls "$1"/root/boot/vmlinuz-* "$1"/root/usr/lib/modules/*/vmlinuz 2>/dev/null | head -1 || true
+}
+
+# vm_kernel VERSION prints the path of the cached vmlinuz for 5.10, 6.1,
+# 6.12 or 7.2, downloading and unpacking the Debian cloud kernel package
+# first if needed. Suites other than the machine's own (bullseye, trixie,
+# sid) are read through a private sources list under $VM_CACHE/apt-<suite>,
+# built from the machine's mirror at run time.
 vm_kernel() {
 	local ver=$1 dir=$VM_CACHE/kernels/$1 k
-	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+	k=$(vm_find_vmlinuz "$dir")
 	if [ -n "$k" ]; then echo "$k"; return 0; fi
+	# Several runs may share one cache (VM_CACHE): one downloads, the
+	# others wait for it and then find the kernel unpacked.
+	mkdir -p "$VM_CACHE/kernels" || return 1
+	(
+		flock 9 || exit 1
+		vm_kernel_download "$ver" "$dir"
+	) 9>"$VM_CACHE/kernels/.lock-$ver" || return 1
+	k=$(vm_find_vmlinuz "$dir")
+	[ -n "$k" ] || { vm_log "no vmlinuz for $ver under $dir"; return 1; }
+	echo "$k"
+}
+
+# vm_kernel_download VERSION DIR unpacks the newest matching Debian package
+# into DIR/root unless a vmlinuz is already there. Callers hold the lock.
+vm_kernel_download() {
+	local ver=$1 dir=$2 spec suite re
+	[ -z "$(vm_find_vmlinuz "$dir")" ] || return 0
+	spec=$(vm_kernel_spec "$ver") || { vm_log "unknown kernel $ver (want one of ${VM_KERNELS[*]})"; return 1; }
+	read -r suite re <<<"$spec"
 	local tmp pkg aptopts=()
 	tmp=$(mktemp -d) || return 1
 	chmod 777 "$tmp" # apt-get download drops to the _apt user
 	mkdir -p "$dir"
-	case $ver in
-	6.1)
-		pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' |
-			awk '{print $1}' | sort -V | tail -1)
+	if [ "$suite" = - ]; then
+		pkg=$(apt-cache search --names-only "$re" | awk '{print $1}' | sort -V | tail -1)
 		if [ -z "$pkg" ]; then
 			apt-get update -qq >&2
-			pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' |
-				awk '{print $1}' | sort -V | tail -1)
+			pkg=$(apt-cache search --names-only "$re" | awk '{print $1}' | sort -V | tail -1)
 		fi
-		;;
-	5.10)
-		local uri w=$VM_CACHE/apt-bullseye
+	else
+		local uri w=$VM_CACHE/apt-$suite
 		uri=$(vm_mirror) || { rm -rf "$tmp"; return 1; }
 		mkdir -p "$w/lists/partial"
-		echo "deb $uri bullseye main" >"$w/bullseye.list"
-		aptopts=(-o Dir::Etc::SourceList="$w/bullseye.list"
+		echo "deb $uri $suite main" >"$w/$suite.list"
+		aptopts=(-o Dir::Etc::SourceList="$w/$suite.list"
 			-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$w/lists")
 		apt-get "${aptopts[@]}" update -qq >&2 || { rm -rf "$tmp"; return 1; }
-		pkg=$(apt-cache "${aptopts[@]}" search --names-only '^linux-image-5\.10\.0-[0-9]+-cloud-amd64-unsigned$' |
-			awk '{print $1}' | sort -V | tail -1)
-		;;
-	*) vm_log "unknown kernel $ver (want 5.10 or 6.1)"; rm -rf "$tmp"; return 1 ;;
-	esac
+		pkg=$(apt-cache "${aptopts[@]}" search --names-only "$re" | awk '{print $1}' | sort -V | tail -1)
+	fi
 	[ -n "$pkg" ] || { vm_log "no cloud kernel package found for $ver"; rm -rf "$tmp"; return 1; }
 	vm_log "downloading $pkg"
 	(cd "$tmp" && apt-get "${aptopts[@]}" download -qq "$pkg" >&2) || { rm -rf "$tmp"; return 1; }
@@ -87,9 +125,6 @@ vm_kernel() {
 	dpkg-deb -x "$tmp"/*.deb "$dir/root" || { rm -rf "$tmp"; return 1; }
 	echo "$pkg" >"$dir/package"
 	rm -rf "$tmp"
-	k=$(ls "$dir"/root/boot/vmlinuz-* 2>/dev/null | head -1 || true)
-	[ -n "$k" ] || { vm_log "no vmlinuz in $pkg"; return 1; }
-	echo "$k"
 }
 
 # vm_initramfs OUT INIT BIN... builds a gzipped newc initramfs holding a static

@@ -46,6 +46,7 @@ var (
 	tracefsDir = flag.String("tracefs", "", "tracefs mount point (default: /sys/kernel/tracing, then /sys/kernel/debug/tracing)")
 	bufferKB   = flag.Int("buffer-kb", 16, "per-CPU buffer size of the capture instance, in KB")
 	verbose    = flag.Bool("v", false, "log each step")
+	syscallsFx = flag.Bool("syscalls", false, "capture every syscall event over a file-system workload instead of the broad set")
 )
 
 func main() {
@@ -231,7 +232,11 @@ func (c *capture) run() error {
 	}
 	logf("sub-buffer %d bytes, long %d", c.subbuf, c.longSize)
 
-	for _, w := range wanted {
+	events := wanted
+	if *syscallsFx {
+		events = []string{"syscalls/*"}
+	}
+	for _, w := range events {
 		sys, ev, _ := strings.Cut(w, "/")
 		var names []string
 		if ev == "*" {
@@ -273,6 +278,23 @@ func (c *capture) run() error {
 	}
 	defer rawMarker.Close()
 	long := ("tracer-capture long marker: " + strings.Repeat("0123456789", 20))[:200]
+
+	if *syscallsFx {
+		// One CPU, so that the small buffer keeps the workload's records
+		// rather than the runtime's on the other CPU.
+		runtime.LockOSThread()
+		pinCPU(0)
+		if err := ctl("tracing_on", "1"); err != nil {
+			return err
+		}
+		syscallWork()
+		mark("tracer-capture end\n")
+		if err := ctl("tracing_on", "0"); err != nil {
+			return err
+		}
+		runtime.UnlockOSThread()
+		return c.save(hp)
+	}
 
 	// Phase 1: everything on; file and socket activity.
 	if err := ctl("tracing_on", "1"); err != nil {
@@ -363,6 +385,59 @@ func fileWork() {
 	time.Sleep(5 * time.Millisecond)
 }
 
+// printed reports whether the kernel's text shows a record of the syscall
+// event e ("syscalls/sys_enter_X" prints "sys_X(", sys_exit_X "sys_X ->");
+// other events count as printed.
+func printed(trace []byte, e string) bool {
+	if name, ok := strings.CutPrefix(e, "syscalls/sys_enter_"); ok {
+		return bytes.Contains(trace, []byte(" sys_"+name+"("))
+	}
+	if name, ok := strings.CutPrefix(e, "syscalls/sys_exit_"); ok {
+		return bytes.Contains(trace, []byte(" sys_"+name+" -> "))
+	}
+	return true
+}
+
+// syscallWork makes the syscalls whose text differs most between kernels:
+// paths (one, two), open flags and modes, writes of text and of binary
+// bytes, a path longer than the kernel copies, and an exec with arguments.
+func syscallWork() {
+	dir, err := os.MkdirTemp("", "tracer-capture-sys-*")
+	if err != nil {
+		return
+	}
+	defer os.RemoveAll(dir)
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, fl := range []int{syscall.O_RDONLY, syscall.O_WRONLY | syscall.O_CREAT | syscall.O_TRUNC, syscall.O_RDWR | syscall.O_APPEND | syscall.O_CLOEXEC, syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW} {
+		p := a
+		if fl&syscall.O_DIRECTORY != 0 {
+			p = dir
+		}
+		if fd, err := syscall.Open(p, fl, 0o640); err == nil {
+			syscall.Write(fd, []byte("text\n"))
+			syscall.Close(fd)
+		}
+	}
+	if fd, err := syscall.Open(a, syscall.O_WRONLY, 0); err == nil {
+		syscall.Write(fd, []byte{0, 1, 2, 0xff, 'o', 'k'})
+		syscall.Write(fd, make([]byte, 300))
+		syscall.Close(fd)
+	}
+	syscall.Open(filepath.Join(dir, strings.Repeat("long-name-", 20)), syscall.O_RDONLY, 0)
+	os.Rename(a, b)
+	os.Symlink(b, a)
+	os.Readlink(a)
+	os.Link(b, filepath.Join(dir, "c"))
+	os.Chmod(b, 0o600)
+	os.Stat(b)
+	os.Mkdir(filepath.Join(dir, "d"), 0o755)
+	os.Remove(filepath.Join(dir, "d"))
+	os.Remove(filepath.Join(dir, "c"))
+	if p, err := exec.LookPath("true"); err == nil {
+		exec.Command(p, "an arg", `a "quoted" one`).Run()
+	}
+}
+
 func pinCPU(cpu int) bool {
 	var mask [16]uint64
 	mask[cpu/64] |= 1 << (cpu % 64)
@@ -442,6 +517,9 @@ func (c *capture) save(headerPage []byte) error {
 			continue
 		}
 		seen[e] = true
+		if *syscallsFx && !printed(trace, e) {
+			continue // hundreds of syscall formats: keep those that fired
+		}
 		b, err := readFile(filepath.Join(c.root, "events", e, "format"))
 		if err != nil {
 			continue
