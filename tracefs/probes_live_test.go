@@ -80,6 +80,9 @@ func needProbes(t *testing.T, fs *FS, typ ProbeType) {
 type probeEvent struct {
 	event string
 	pid   int
+	// tgid is the process of the event's thread (from the session's
+	// process context): a Go child's goroutine may call from any thread.
+	tgid int
 	ints  map[string]int64
 	strs  map[string]string
 }
@@ -98,7 +101,12 @@ func collect(t *testing.T, s *Session, ints, strs []string, timeout time.Duratio
 				errc <- err
 				return
 			}
-			pe := probeEvent{event: ev.Schema.Name, pid: ev.PID(), ints: map[string]int64{}, strs: map[string]string{}}
+			pe := probeEvent{event: ev.Schema.Name, pid: ev.PID(), tgid: ev.PID(), ints: map[string]int64{}, strs: map[string]string{}}
+			if tk := s.Tasks(); tk != nil {
+				if g, ok := tk.TGID(ev.PID()); ok {
+					pe.tgid = g
+				}
+			}
 			for _, n := range ints {
 				if v, ok := ev.GetInt(n); ok {
 					pe.ints[n] = v
@@ -218,7 +226,7 @@ func TestProbeUprobeArgAndReturn(t *testing.T) {
 	evs := collect(t, s, []string{"x", "ret"}, nil, 20*time.Second, func(evs []probeEvent) bool { return len(evs) >= nprobes*calls })
 	var xs, rets []int64
 	for _, e := range evs {
-		if e.pid != child {
+		if e.tgid != child {
 			continue
 		}
 		if strings.HasSuffix(e.event, "__return") {
@@ -255,7 +263,9 @@ func TestProbeKprobeOpen(t *testing.T) {
 	if err := s.AddTracepoint("kprobe:"+fn+" dfd=$arg1:s32 path=+0($arg2):string", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddTracepoint("kretprobe:"+fn+" ret=$retval:s64", ""); err != nil {
+	// s32: the function returns an int (long before 7.x, which the
+	// register's low half holds too).
+	if err := s.AddTracepoint("kretprobe:"+fn+" ret=$retval:s32", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Open(); err != nil {
