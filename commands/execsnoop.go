@@ -74,7 +74,7 @@ type execJSON struct {
 	Time     float64  `json:"time_s"`
 	PID      int      `json:"pid"`
 	PPID     *int     `json:"ppid"`
-	UID      *int     `json:"uid"`
+	UID      *int     `json:"uid,omitempty"` // with -U: read from /proc, best effort
 	Comm     string   `json:"comm"`
 	Ret      int64    `json:"ret"`
 	Err      string   `json:"err,omitempty"`
@@ -320,7 +320,7 @@ func (x *execSnoop) emit(st *execState, pid int) {
 			st.argv, st.argvFrom = argv, "proc"
 		}
 	}
-	if x.showUID || x.jsonOut {
+	if x.showUID {
 		st.uid = tracefs.ReadUID(pid)
 	}
 	if x.name != "" && !strings.Contains(st.comm, x.name) && !strings.Contains(strings.Join(st.argv, " "), x.name) {

@@ -60,7 +60,7 @@ type openJSON struct {
 	Time  float64 `json:"time_s"`
 	PID   int     `json:"pid"`
 	TID   int     `json:"tid"`
-	UID   *int    `json:"uid,omitempty"`
+	UID   *int    `json:"uid,omitempty"` // with -U: read from /proc, best effort
 	Comm  string  `json:"comm"`
 	Ret   int64   `json:"ret"`
 	FD    *int64  `json:"fd"`
@@ -206,7 +206,7 @@ func runOpensnoop(c *cli.Context) error {
 				flags = aggregate.OpenFlags(st.flags)
 			}
 			uid := -1
-			if showUID || jsonOut {
+			if showUID {
 				uid = tracefs.ReadUID(pid)
 			}
 			if jsonOut {
