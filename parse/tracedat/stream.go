@@ -105,8 +105,9 @@ func NewStreamWriter(w io.WriterAt, m *Meta, prealloc func(off, n int64) error) 
 	h.cstr("")
 	optOffAt := h.Len()
 	h.u64(0)
-	s.cmdRoom = len(m.Cmdlines)*2 + 64<<10
-	cmd := append(append([]byte(nil), m.Cmdlines...), bytes.Repeat([]byte{'\n'}, s.cmdRoom-len(m.Cmdlines))...)
+	clean := CleanCmdlines(m.Cmdlines)
+	s.cmdRoom = len(clean)*2 + 64<<10
+	cmd := append(clean, bytes.Repeat([]byte{'\n'}, s.cmdRoom-len(clean))...)
 	metas := []struct {
 		id   uint16
 		fill func(*wbuf)
@@ -251,6 +252,7 @@ func (s *StreamWriter) Finish(cmdlines []byte, cpuStats []string) error {
 	s.finished = true
 	m := s.m
 	if cmdlines != nil {
+		cmdlines = CleanCmdlines(cmdlines)
 		if len(cmdlines) > s.cmdRoom {
 			cmdlines = cmdlines[:s.cmdRoom]
 			if i := bytes.LastIndexByte(cmdlines, '\n'); i >= 0 {

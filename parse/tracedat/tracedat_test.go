@@ -442,3 +442,18 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestCleanCmdlines(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"1 init\n22 bash\n", "1 init\n22 bash\n"},
+		{"275 b\x1b[31m\nX\n300 ok\n", "275 b\x1b[31m\n300 ok\n"}, // a name with a newline splits its line
+		{"1296 a\x01\"\\\xffb\n", "1296 a\x01\"\\\xffb\n"},        // odd bytes, one line: kept
+		{"x 1\n 5\n7 \n12345678901 long\n9 last", "9 last\n"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := string(CleanCmdlines([]byte(tt.in))); got != tt.want {
+			t.Errorf("CleanCmdlines(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

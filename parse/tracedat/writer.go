@@ -199,7 +199,7 @@ func (m *Meta) writeV6(w io.Writer, cpus []CPUInput) error {
 	m.events(h)
 	h.blob(4, m.Kallsyms)
 	h.blob(4, m.Printk)
-	h.blob(8, m.Cmdlines)
+	h.blob(8, CleanCmdlines(m.Cmdlines))
 	h.u32(uint32(m.CPUCount))
 	h.WriteString("options  \x00")
 	m.commonOptions(h)
@@ -329,7 +329,7 @@ func (m *Meta) writeV7(w io.Writer, cpus []CPUInput, compression string) error {
 		{OptEventFormats, m.events},
 		{OptKallsyms, func(w *wbuf) { w.blob(4, m.Kallsyms) }},
 		{OptPrintk, func(w *wbuf) { w.blob(4, m.Printk) }},
-		{OptCmdlines, func(w *wbuf) { w.blob(8, m.Cmdlines) }},
+		{OptCmdlines, func(w *wbuf) { w.blob(8, CleanCmdlines(m.Cmdlines)) }},
 	}
 	refs := map[uint16]int64{}
 	for _, mt := range metas {
@@ -469,4 +469,36 @@ func (m *Meta) v7Options(o *wbuf, refs map[uint16]int64, flyOff int64, ids []int
 	o.u16(OptDone)
 	o.u32(8)
 	o.u64(0)
+}
+
+// CleanCmdlines keeps the lines of saved_cmdlines that readers can parse:
+// "PID NAME" with a decimal pid and a name. Any process may name itself
+// with a newline in it (prctl), which the kernel prints as is, splitting
+// its line in two; trace-cmd then stops naming every task of the file
+// (<...>). The part before the newline is kept, the rest dropped.
+func CleanCmdlines(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 || sp == len(line)-1 || sp > 10 {
+			continue
+		}
+		ok := true
+		for _, c := range line[:sp] {
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(append(out, line...), '\n')
+		}
+	}
+	return out
 }
