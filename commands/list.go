@@ -25,12 +25,13 @@ event is listed. Listing reads only available_events, so it is quick.
    tracer list -f sched:sched_switch
    tracer list --json '*:*open*'
    tracer list -k 'do_sys_*'            (kernel functions, for kprobe:FUNC)
-   tracer list -u /bin/bash 'read*'     (symbols of a binary, for uprobe:PATH:SYM)`,
+   tracer list -u /bin/bash 'read*'     (symbols of a binary, for uprobe:PATH:SYM)
+   tracer list -u /usr/bin/python3.11 'gc__*'   (and its USDT probes, for usdt:PATH:PROVIDER:NAME)`,
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "fields", Aliases: []string{"f"}, Usage: "show the fields of `EVENT`"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
 		&cli.BoolFlag{Name: "kernel", Aliases: []string{"k"}, Usage: "list kernel functions for kprobes (available_filter_functions) matching PATTERN"},
-		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "list function symbols of `BINARY` for uprobes matching PATTERN"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "list function symbols and USDT probes of `BINARY` for uprobes matching PATTERN"},
 	},
 	Action: runList,
 }

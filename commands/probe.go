@@ -197,26 +197,37 @@ func listFunctions(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		usdt, err := matchUSDT(bin, pat) // usdtlist.go
+		if err != nil {
+			return err
+		}
 		if c.Bool("json") {
 			type sym struct {
+				Kind   string `json:"kind"`
 				Name   string `json:"name"`
 				Offset uint64 `json:"offset"`
 				Size   uint64 `json:"size"`
 			}
-			out := make([]sym, len(syms))
-			for i, s := range syms {
-				out[i] = sym{s.Name, s.Offset, s.Size}
+			out := make([]any, 0, len(syms)+len(usdt))
+			for _, s := range syms {
+				out = append(out, sym{"function", s.Name, s.Offset, s.Size})
+			}
+			for _, u := range usdt {
+				out = append(out, u)
 			}
 			return writeJSON(w, out)
 		}
-		if len(syms) == 0 {
-			return fmt.Errorf("no function of %s matches %q", bin, pat)
+		if len(syms) == 0 && len(usdt) == 0 {
+			return fmt.Errorf("no function or usdt probe of %s matches %q", bin, pat)
 		}
-		t := newTable(w, []string{"SYMBOL", "OFFSET", "SIZE"})
-		for _, s := range syms {
-			t.Append([]string{s.Name, "0x" + strconv.FormatUint(s.Offset, 16), strconv.FormatUint(s.Size, 10)})
+		if len(syms) > 0 {
+			t := newTable(w, []string{"SYMBOL", "OFFSET", "SIZE"})
+			for _, s := range syms {
+				t.Append([]string{s.Name, "0x" + strconv.FormatUint(s.Offset, 16), strconv.FormatUint(s.Size, 10)})
+			}
+			t.Render()
 		}
-		t.Render()
+		printUSDT(w, usdt, len(syms) > 0)
 		return nil
 	}
 	fs, err := openFS(c)

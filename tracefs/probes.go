@@ -471,6 +471,9 @@ type pendingProbe struct {
 // against the kernel's features and (for uprobes) resolved now, so that
 // mistakes show before anything is created; Open creates it.
 func (s *Session) addProbe(text, filter string) error {
+	if IsUSDTSpec(text) {
+		return s.addUSDT(text, filter) // usdt.go: one uprobe per probe site
+	}
 	spec, err := ParseProbeSpec(text)
 	if err != nil {
 		return err

@@ -65,7 +65,11 @@ type ProbeSpec struct {
 	// Filter is an eprobe's "if FILTER" part: a filter on the target
 	// event's fields, applied before the fetch args run (Linux 6.1+).
 	Filter string
-	Args   []ProbeArg
+	// RefCtrOffset is the file offset of a USDT probe's semaphore, which
+	// the kernel counts up while the uprobe is enabled (Linux 4.20+,
+	// "PATH:OFFSET(REF_CTR_OFFSET)"); 0 for none.
+	RefCtrOffset uint64
+	Args         []ProbeArg
 }
 
 // ProbeArg is one fetch argument: Name=Fetch:Type.
@@ -104,7 +108,7 @@ func IsProbeSpec(s string) bool {
 			return true
 		}
 	}
-	return isRawProbe(s)
+	return IsUSDTSpec(s) || isRawProbe(s)
 }
 
 func isRawProbe(s string) bool {
@@ -151,6 +155,11 @@ func ParseProbeSpec(s string) (*ProbeSpec, error) {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return nil, fmt.Errorf("%w: empty probe definition", ErrInvalidName)
+	}
+	if IsUSDTSpec(s) {
+		// A usdt spec stands for one uprobe per probe site, read from the
+		// binary's notes: ParseUSDTSpec and FS.USDTProbeSpecs (usdt.go).
+		return nil, fmt.Errorf("%w: %s is a usdt probe, which names several uprobes; resolve it with FS.USDTProbeSpecs", ErrInvalidName, short100(f[0]))
 	}
 	p := &ProbeSpec{}
 	var target string
@@ -744,6 +753,9 @@ func (p *ProbeSpec) Command(group, event string, fileOffset uint64, mode ArgMode
 			return "", false, fmt.Errorf("%w: uprobe path %q is not absolute", ErrInvalidName, p.Path)
 		}
 		b.WriteString(p.Path + ":0x" + strconv.FormatUint(fileOffset, 16))
+		if p.RefCtrOffset != 0 {
+			b.WriteString("(0x" + strconv.FormatUint(p.RefCtrOffset, 16) + ")")
+		}
 	} else {
 		b.WriteString(p.Symbol)
 		if p.Offset != 0 {
