@@ -162,7 +162,7 @@ func usdtEvent(p USDTProbe) string {
 // naming the probe and the operand. syms resolves symbols of rip-relative
 // operands to link-time addresses (nil: none resolve). refCtr says whether
 // the kernel takes ref_ctr_offset.
-func usdtProbeSpecs(u *USDTSpec, file string, m elf.Machine, probes []USDTProbe, syms func(string) (uint64, bool), refCtr bool) ([]*ProbeSpec, error) {
+func usdtProbeSpecs(u *USDTSpec, file string, m elf.Machine, probes []USDTProbe, syms func(string) (uint64, bool), refCtr bool, notice func(string)) ([]*ProbeSpec, error) {
 	sites, err := u.match(probes)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,9 @@ func usdtProbeSpecs(u *USDTSpec, file string, m elf.Machine, probes []USDTProbe,
 		return nil, errors.Join(bad...)
 	}
 	for _, err := range bad {
-		notice("skipping " + err.Error())
+		if notice != nil {
+			notice("skipping " + err.Error())
+		}
 	}
 	return out, nil
 }
@@ -278,7 +280,7 @@ func (fs *FS) USDTProbeSpecs(text string) ([]*ProbeSpec, error) {
 		v, ok := table[name]
 		return v, ok
 	}
-	return usdtProbeSpecs(u, u.Path, f.Machine, probes, syms, fs.hasRefCtr())
+	return usdtProbeSpecs(u, u.Path, f.Machine, probes, syms, fs.hasRefCtr(), fs.notice)
 }
 
 // elfAddrs maps the defined symbols of f (functions and data, .symtab

@@ -350,7 +350,7 @@ func TestUSDTProbeSpecs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return usdtProbeSpecs(u, "/bin/prog", elf.EM_X86_64, probes, syms, refCtr)
+		return usdtProbeSpecs(u, "/bin/prog", elf.EM_X86_64, probes, syms, refCtr, nil)
 	}
 	line := func(p *ProbeSpec) string {
 		cmd, _, err := p.Command("tracer_1_abcd", p.DefaultEvent(), p.Offset, ArgMode{Arch: "amd64"})
@@ -397,7 +397,7 @@ func TestUSDTProbeSpecs(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 	u, _ := ParseUSDTSpec("usdt:/bin/prog:p:n")
-	if _, err := usdtProbeSpecs(u, "/bin/prog", elf.EM_X86_64, nil, nil, true); !errors.Is(err, ErrNoEvent) || !strings.Contains(err.Error(), "no usdt probes") {
+	if _, err := usdtProbeSpecs(u, "/bin/prog", elf.EM_X86_64, nil, nil, true, nil); !errors.Is(err, ErrNoEvent) || !strings.Contains(err.Error(), "no usdt probes") {
 		t.Errorf("no notes: %v", err)
 	}
 }
