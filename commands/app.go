@@ -45,6 +45,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			doctorCommand,
 			resetCommand,
 			probeCommand,
+			runCommand,
 		},
 	}
 }
