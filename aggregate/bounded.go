@@ -106,3 +106,21 @@ func (b *Bounded[K, V]) compact() {
 	b.order = live
 	b.head = 0
 }
+
+// Range calls fn for every entry, in no particular order, until fn
+// returns false; for printing a table at the end.
+func (b *Bounded[K, V]) Range(fn func(k K, v V) bool) {
+	for k, e := range b.m {
+		if !fn(k, e.v) {
+			return
+		}
+	}
+}
+
+// Reset removes every entry, keeping the counters.
+func (b *Bounded[K, V]) Reset() {
+	clear(b.m)
+	clear(b.order)
+	b.order = b.order[:0]
+	b.head = 0
+}

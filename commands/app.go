@@ -44,6 +44,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			doctorCommand,
 			resetCommand,
 			probeCommand,
+			runCommand,
 		},
 	}
 }

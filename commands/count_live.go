@@ -71,7 +71,13 @@ type liveSpec struct {
 	// cleanup, if set, runs once on every way out, before the session's
 	// instance is removed (e.g. to take hist triggers off).
 	cleanup func() error
+	// clock is the trace clock ("" keeps the kernel's default).
+	clock string
 }
+
+// errLiveDone, returned by a spec's record or tick, ends the run as if
+// the duration were over: tick(true) still runs (a program's exit()).
+var errLiveDone = errors.New("live run done")
 
 // lossMeter measures, for the summaries of count, hist and latency,
 // every loss the kernel reports: the lost-events items in the pages and
@@ -121,7 +127,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts := tracefs.SessionOptions{BufferSizeKB: kb, PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush}
+	opts := tracefs.SessionOptions{BufferSizeKB: kb, PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush, Clock: spec.clock}
 	var child *childProc
 	if len(spec.childArgs) > 0 {
 		child, err = startHeld(spec.childArgs, c.App.ErrWriter)
@@ -236,6 +242,9 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 		}
 	}
 	s.Stop()
+	if errors.Is(werr, errLiveDone) {
+		werr = nil
+	}
 	if werr == nil && spec.tick != nil {
 		werr = spec.tick(out, true)
 	}
