@@ -389,6 +389,23 @@ func (in *Instance) SetEventPIDs(pids []int, fork bool) error {
 	return nil
 }
 
+// EventPIDs returns the pids in set_event_pid: those set, plus, with
+// event-fork, the children the kernel added as they forked (it drops each
+// pid again when its process exits).
+func (in *Instance) EventPIDs() ([]int, error) {
+	b, err := in.read("set_event_pid")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if p, err := strconv.Atoi(f); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // HeaderPage returns this instance's events/header_page; it follows the
 // instance's sub-buffer size, which the top-level file may not.
 func (in *Instance) HeaderPage() ([]byte, error) { return in.read("events/header_page") }
