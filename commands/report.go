@@ -122,8 +122,9 @@ func runReport(c *cli.Context) error {
 			return &exitError{code: 2, err: fmt.Errorf("--to: %w", err)}
 		}
 	}
-	out := bufio.NewWriterSize(c.App.Writer, 256<<10)
-	defer out.Flush()
+	if from > to {
+		return &exitError{code: 2, err: fmt.Errorf("--from %s is after --to %s: no event can match", c.String("from"), c.String("to"))}
+	}
 
 	var bufs []*tracedat.Buffer
 	for _, b := range file.Buffers {
@@ -135,6 +136,11 @@ func runReport(c *cli.Context) error {
 		}
 	}
 	match := eventMatcher(pats)
+	if err := checkSelection(file, bufs, name, cpus, pats, match, filter); err != nil {
+		return err
+	}
+	out := bufio.NewWriterSize(c.App.Writer, 256<<10)
+	defer out.Flush()
 	jsonOut := c.Bool("json")
 	var firstErr error
 	var printed uint64
@@ -193,6 +199,66 @@ func runReport(c *cli.Context) error {
 	}
 	if firstErr != nil {
 		return fmt.Errorf("%s is damaged; the events before the damage were printed (%d)", name, printed)
+	}
+	return nil
+}
+
+// checkSelection refuses, as live record does, a selection that names
+// what the file does not have: a CPU it did not record, an event pattern
+// no event of it matches, a filter field no selected event has. (Events
+// without a filter's field just do not match, as the README's
+// "report --filter 'prev_pid == 1'" of a 'sched:*' recording wants.)
+func checkSelection(file *tracedat.File, bufs []*tracedat.Buffer, name string, cpus map[int]bool, pats []string, match func(*parse.Schema) bool, filter *parse.Filter) error {
+	have := map[int]bool{}
+	maxCPU := file.CPUCount - 1
+	var schemas []*parse.Schema
+	for _, b := range bufs {
+		for _, cd := range b.CPUs {
+			have[cd.CPU] = true
+			maxCPU = max(maxCPU, cd.CPU)
+		}
+		dec, err := file.Decoder(b)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		schemas = append(schemas, dec.Schemas()...)
+	}
+	for cpu := range cpus {
+		if cpu < 0 || cpu > maxCPU {
+			return &exitError{code: 2, err: fmt.Errorf("--cpu %d: %s has CPUs 0 to %d", cpu, name, maxCPU)}
+		}
+	}
+	for _, p := range pats {
+		one := eventMatcher([]string{p})
+		found := false
+		for _, sc := range schemas {
+			if one(sc) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return &exitError{code: 2, err: fmt.Errorf("--events %q: no event of %s matches (tracer report --json lists what it has)", p, name)}
+		}
+	}
+	if filter == nil {
+		return nil
+	}
+	for _, f := range filter.Fields() {
+		found := false
+		for _, sc := range schemas {
+			if (match == nil || match(sc)) && parse.HasField(sc, f) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			what := "no event of " + name
+			if match != nil {
+				what = "no event selected by --events"
+			}
+			return &exitError{code: 2, err: fmt.Errorf("--filter: %s has a field %q", what, f)}
+		}
 	}
 	return nil
 }
