@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -197,6 +198,11 @@ func runReport(c *cli.Context) error {
 	for _, n := range file.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "tracer: note: %s\n", n)
 	}
+	if file.Unfinished {
+		if pid, comm := writerOf(st); pid > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "tracer: note: %s is open for writing by pid %d (%s): its recording is still going on, so this is what it holds so far\n", name, pid, parse.EscapeText(comm))
+		}
+	}
 	if firstErr != nil {
 		return fmt.Errorf("%s is damaged; the events before the damage were printed (%d)", name, printed)
 	}
@@ -261,6 +267,44 @@ func checkSelection(file *tracedat.File, bufs []*tracedat.Buffer, name string, c
 		}
 	}
 	return nil
+}
+
+// writerOf returns a process that has the file of st open for writing
+// (a record -o still going on), or 0. It looks at every process's open
+// files, which only an unfinished file is worth.
+func writerOf(st os.FileInfo) (int, string) {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		dir := "/proc/" + p.Name()
+		fds, _ := os.ReadDir(dir + "/fd")
+		for _, fd := range fds {
+			fi, err := os.Stat(dir + "/fd/" + fd.Name())
+			if err != nil || !os.SameFile(fi, st) {
+				continue
+			}
+			info, _ := os.ReadFile(dir + "/fdinfo/" + fd.Name())
+			if flags, ok := fdFlags(info); ok && flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+				comm, _ := os.ReadFile(dir + "/comm")
+				return pid, strings.TrimSuffix(string(comm), "\n")
+			}
+		}
+	}
+	return 0, ""
+}
+
+// fdFlags reads the octal "flags:" line of a /proc/PID/fdinfo file.
+func fdFlags(info []byte) (int, bool) {
+	for _, l := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(l, "flags:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+			return int(n), err == nil
+		}
+	}
+	return 0, false
 }
 
 func displayName(n string) string {
