@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/tracer-dev/tracer/parse"
 )
 
 // commandFlags are the flags about the command after "--", for record and
@@ -146,7 +148,7 @@ func (p *childProc) finish(reason string, grace time.Duration, keep bool) {
 		return
 	}
 	if keep {
-		fmt.Fprintf(errw, "tracer: tracing stopped (%s); %s (pid %d) keeps running (--keep-command)\n", reason, escapeText(p.name()), p.pid())
+		fmt.Fprintf(errw, "tracer: tracing stopped (%s); %s (pid %d) keeps running (--keep-command)\n", reason, parse.EscapeText(p.name()), p.pid())
 		return
 	}
 	p.terminated = true
@@ -157,13 +159,13 @@ func (p *childProc) finish(reason string, grace time.Duration, keep bool) {
 		return
 	case <-time.After(quiet):
 	}
-	fmt.Fprintf(errw, "tracer: tracing stopped (%s); sent SIGTERM to %s (pid %d), waiting up to %s for it to exit (--grace)\n", reason, escapeText(p.name()), p.pid(), grace)
+	fmt.Fprintf(errw, "tracer: tracing stopped (%s); sent SIGTERM to %s (pid %d), waiting up to %s for it to exit (--grace)\n", reason, parse.EscapeText(p.name()), p.pid(), grace)
 	select {
 	case <-p.exited:
 		return
 	case <-time.After(grace - quiet):
 	}
-	fmt.Fprintf(errw, "tracer: %s (pid %d) did not exit within %s of SIGTERM: sent SIGKILL\n", escapeText(p.name()), p.pid(), grace)
+	fmt.Fprintf(errw, "tracer: %s (pid %d) did not exit within %s of SIGTERM: sent SIGKILL\n", parse.EscapeText(p.name()), p.pid(), grace)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
 }
