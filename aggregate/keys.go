@@ -35,7 +35,7 @@ type Value struct {
 
 func (v Value) String() string {
 	if v.IsStr {
-		return v.Str
+		return parse.EscapeText(v.Str) // a comm or path with \n or ESC must not split a row
 	}
 	return strconv.FormatInt(v.Int, 10)
 }

@@ -128,6 +128,7 @@ func (s *Suite) Main(only string) int {
 		{"concurrency", s.Concurrency}, {"overload", s.Overload}, {"hotplug", s.Hotplug},
 		{"injection", s.Injection}, {"fuzz", s.Fuzz}, {"outpath", s.OutPath},
 		{"privileges", s.Privileges}, {"missing", s.Missing},
+		{"signals", s.Signals},
 	}
 	sel := map[string]bool{}
 	for _, c := range strings.Split(only, ",") {

@@ -22,7 +22,7 @@ var Version = "dev"
 // NewApp builds the command-line app writing to stdout and stderr, so that
 // tests can run commands in-process and read what they print.
 func NewApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "tracer",
 		Usage:                "trace Linux kernel events through ftrace, without eBPF",
 		Version:              Version,
@@ -47,6 +47,10 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			runCommand,
 		},
 	}
+	for _, cmd := range app.Commands {
+		cmd.Before = checkFlagValues
+	}
+	return app
 }
 
 // exitError carries an exit status other than 1 (a traced command's own
@@ -72,6 +76,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	err = explainFlagError(app, err)
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err == nil {
 		return ee.code

@@ -68,3 +68,33 @@ func TestCountByCommAtTheMoment(t *testing.T) {
 		t.Errorf("counts by comm %v, want %s:7 tracer-renamed:5 (out %s)", got, before, out)
 	}
 }
+
+// TestHostileCommEscaped: a comm with a newline and an ESC sequence (set
+// by the process itself) is escaped in the text context, in string
+// fields and in count's table: no line is split and no ESC reaches the
+// terminal (issue 11 item 13).
+func TestHostileCommEscaped(t *testing.T) {
+	needTracefs(t)
+	sh := `printf 'a\nb\033[31mX' > /proc/$$/comm; /bin/true; /bin/true`
+	want := `a\nb\x1b[31mX`
+	out, errs, code := run("record", "sched:sched_process_fork", "--", "sh", "-c", sh)
+	if code != 0 {
+		t.Fatalf("record: exit %d: %s", code, errs)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.ContainsRune(l, 0x1b) || !strings.Contains(l, "sched_process_fork:") {
+			t.Errorf("raw or split line: %q", l)
+		}
+		if strings.Contains(l, want+"-") && strings.Contains(l, "comm="+want+" ") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d escaped fork lines, want 2:\n%s", n, out)
+	}
+	out, errs, code = run("count", "--by", "comm", "sched:sched_process_fork", "--", "sh", "-c", sh)
+	if code != 0 || strings.ContainsRune(out, 0x1b) || !strings.Contains(out, "\n"+want+" ") {
+		t.Errorf("count --by comm: exit %d: %q %s", code, out, errs)
+	}
+}

@@ -43,41 +43,6 @@ func checkInKernel(c *cli.Context) error {
 	return nil
 }
 
-// eventFilters returns each session event's filter as addEvents set it:
-// the global --filter, replaced by a 'system:event=EXPR' one.
-func eventFilters(s *tracefs.Session, filters []string) (map[tracefs.EventID]string, error) {
-	global := ""
-	type per struct{ pat, f string }
-	var pers []per
-	for _, f := range filters {
-		if m := eventFilterRE.FindStringSubmatch(f); m != nil {
-			pers = append(pers, per{m[1], m[2]})
-			continue
-		}
-		if global != "" {
-			global = "(" + global + ") && (" + f + ")"
-		} else {
-			global = f
-		}
-	}
-	out := map[tracefs.EventID]string{}
-	for _, id := range s.Events() {
-		out[id] = global
-	}
-	for _, p := range pers {
-		ids, err := s.Instance().FS().ResolveEvents([]string{p.pat})
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if p.f != "" || out[id] == "" {
-				out[id] = p.f
-			}
-		}
-	}
-	return out, nil
-}
-
 // install sets one trigger per event of the session, keyed as k (nil:
 // none) plus field (hist), and disables the events in the instance so no
 // record is copied out: the triggers keep them soft-enabled. On error the

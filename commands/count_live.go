@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -20,13 +19,13 @@ import (
 // with record: what to trace, for how long, and how to print.
 func liveFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{
-		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: "kernel filter `EXPR` for all events, or 'system:event=EXPR' for one"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: filterHelp},
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
 		bufferSizeFlag,
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "print JSON"},
-	}, extra...)
+	}, append(append([]cli.Flag{}, commandFlags...), extra...)...)
 }
 
 // bufferSizeFlag is --buffer-size, for record and every live command.
@@ -123,6 +122,9 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPIDs(c.IntSlice("pid")); err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
@@ -130,13 +132,18 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	opts := tracefs.SessionOptions{BufferSizeKB: kb, PIDs: c.IntSlice("pid"), Follow: c.Bool("follow"), FlushInterval: spec.flush, Clock: spec.clock}
 	var child *childProc
 	if len(spec.childArgs) > 0 {
-		child, err = startHeld(spec.childArgs, c.App.ErrWriter)
+		child, err = startHeld(spec.childArgs, c.App.ErrWriter, c.Bool("keep-command"))
 		if err != nil {
 			return err
 		}
-		defer child.kill()
 		opts.PIDs, opts.Follow = []int{child.pid()}, true
 	}
+	end := newRunEnd(c, child)
+	return end.finish(live(c, spec, out, fs, opts, end))
+}
+
+// live is runLive between setting up its end (runEnd) and finishing it.
+func live(c *cli.Context, spec *liveSpec, out *bufio.Writer, fs *tracefs.FS, opts tracefs.SessionOptions, end *runEnd) error {
 
 	var werr error
 	nextTick := time.Time{}
@@ -164,7 +171,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 		return &exitError{code: 2, err: fmt.Errorf("%s sets its own filters; --filter is not supported here", c.Command.Name)}
 	}
 	if len(spec.events) > 0 {
-		if err := addEvents(s, spec.events, filters); err != nil {
+		if err := addEvents(s, fs, spec.events, filters); err != nil {
 			return err
 		}
 	}
@@ -180,13 +187,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 		}
 	}
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	defer signal.Stop(sigs)
 	if err := s.Open(); err != nil {
-		if child != nil {
-			child.kill()
-		}
 		return err
 	}
 	defer s.Close()
@@ -207,9 +208,7 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 			return err
 		}
 	}
-	childDone, cancel, err := stopOn(c, sigs, child, func(string) { s.Stop() })
-	defer cancel()
-	if err != nil {
+	if err := end.arm(func(string) { s.Stop() }, s.Instance(), opts.PIDs, opts.Follow); err != nil {
 		return err
 	}
 
@@ -262,12 +261,6 @@ func runLive(c *cli.Context, spec *liveSpec, out *bufio.Writer) error {
 	}
 	if werr != nil {
 		return fmt.Errorf("writing output: %w", werr)
-	}
-	if child != nil {
-		<-childDone
-		if code := child.exitCode(); code != 0 {
-			return &exitError{code: code}
-		}
 	}
 	return nil
 }

@@ -260,3 +260,18 @@ func TestMaxKeysOther(t *testing.T) {
 		t.Errorf("--max-keys 0: exit %d, %s", code, errs)
 	}
 }
+
+// TestHistRefusesNonNumericField: hist --field on a string or char array
+// is refused (issue 11 item 10: prev_comm gave a histogram of its bytes).
+func TestHistRefusesNonNumericField(t *testing.T) {
+	needTracefs(t)
+	for _, f := range []string{"prev_comm", "next_comm"} {
+		_, errs, code := run("hist", "-d", "100ms", "--field", f, "sched:sched_switch")
+		if code != 2 || !strings.Contains(errs, "not a number") {
+			t.Errorf("hist --field %s: exit %d: %s", f, code, errs)
+		}
+	}
+	if _, errs, code := run("hist", "-d", "100ms", "--field", "prev_prio", "sched:sched_switch"); code != 0 {
+		t.Errorf("hist --field prev_prio: exit %d: %s", code, errs)
+	}
+}

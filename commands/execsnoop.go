@@ -387,7 +387,7 @@ func (x *execSnoop) write(st *execState, pid int) error {
 	var args string
 	switch {
 	case st.argvFrom == "" && st.filename != "":
-		args = escapeText(st.filename) + " [argv unavailable]"
+		args = parse.EscapeText(st.filename) + " [argv unavailable]"
 	case st.argvFrom == "":
 		args = "[argv unavailable]"
 	case x.quote:
@@ -398,7 +398,7 @@ func (x *execSnoop) write(st *execState, pid int) error {
 	if st.truncated {
 		args += " ..."
 	}
-	_, err := fmt.Fprintf(out, "%-16s %-7d %-7s %3d %s\n", escapeText(st.comm), pid, optInt(st.ppid), st.ret, args)
+	_, err := fmt.Fprintf(out, "%-16s %-7d %-7s %3d %s\n", parse.EscapeText(st.comm), pid, optInt(st.ppid), st.ret, args)
 	return err
 }
 
@@ -453,23 +453,6 @@ func quoteAll(argv []string) string {
 		b.WriteString(strconv.Quote(a))
 	}
 	return b.String()
-}
-
-// escapeText makes a name a process controls safe for a terminal line:
-// control bytes and invalid UTF-8 are escaped, the rest is kept.
-func escapeText(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f || s[i] >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
 }
 
 // sameExec reports whether what /proc shows of pid is still the program

@@ -102,6 +102,9 @@ func runHist(c *cli.Context) error {
 			if err := checkKeys(s, fk); err != nil {
 				return err
 			}
+			if err := checkNumeric(s, field); err != nil {
+				return err
+			}
 			if k != nil {
 				k.Comm = commLookup(s)
 				if err := checkKeys(s, k); err != nil {
@@ -138,6 +141,26 @@ func runHist(c *cli.Context) error {
 		},
 	}
 	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
+}
+
+// checkNumeric refuses a --field that is not a number in an event that
+// has it: a string or array would be histogrammed as its first bytes.
+func checkNumeric(s *tracefs.Session, field string) error {
+	dec := s.Decoder()
+	for _, id := range s.Events() {
+		sc := dec.SchemaByName(id.String())
+		if sc == nil {
+			continue
+		}
+		i := sc.FieldIndex(field)
+		if i < 0 {
+			continue
+		}
+		if f := &sc.Fields[i]; f.Kind != parse.KindScalar || f.IsString {
+			return &exitError{code: 2, err: fmt.Errorf("--field %s: in %s it is %q, not a number; hist needs a numeric field (count --by %s counts its values)", field, id, f.Type, field)}
+		}
+	}
+	return nil
 }
 
 type histJSON struct {

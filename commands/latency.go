@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -72,13 +73,33 @@ func runLatency(c *cli.Context) error {
 	spec := &liveSpec{
 		events: events, globals: true, childArgs: command,
 		open: func(s *tracefs.Session) error {
-			evs := s.Events()
-			if len(evs) != 2 {
-				return &exitError{code: 2, err: fmt.Errorf("latency needs exactly two events; %q and %q name %d", events[0], events[1], len(evs))}
+			var ids [2]tracefs.EventID
+			var probes []tracefs.EventID // the probes' events, in the order given
+			for _, id := range s.Events() {
+				if strings.HasPrefix(id.System, "tracer_") {
+					probes = append(probes, id)
+				}
+			}
+			for i, pat := range events {
+				if tracefs.IsProbeSpec(pat) && len(probes) > 0 {
+					ids[i], probes = probes[0], probes[1:]
+					continue
+				}
+				got, err := s.Instance().FS().ResolveEvents([]string{pat})
+				if err != nil {
+					return err
+				}
+				if len(got) != 1 {
+					return &exitError{code: 2, err: fmt.Errorf("latency needs one START and one END event; %q matches %d events", pat, len(got))}
+				}
+				ids[i] = got[0]
+			}
+			if ids[0] == ids[1] {
+				return &exitError{code: 2, err: fmt.Errorf("latency needs two different events; START %q and END %q are both %s", events[0], events[1], ids[0])}
 			}
 			dec := s.Decoder()
-			startS = dec.SchemaByName(evs[0].System + ":" + evs[0].Name)
-			endS = dec.SchemaByName(evs[1].System + ":" + evs[1].Name)
+			startS = dec.SchemaByName(ids[0].String())
+			endS = dec.SchemaByName(ids[1].String())
 			if f := c.String("key"); f != "" && f != "pid" && f != "tid" {
 				for _, sc := range []*parse.Schema{startS, endS} {
 					if sc.FieldIndex(f) < 0 {

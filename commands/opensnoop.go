@@ -251,14 +251,14 @@ func runOpensnoop(c *cli.Context) error {
 			if ret >= 0 {
 				fd, errNo = strconv.FormatInt(ret, 10), "0"
 			}
-			fmt.Fprintf(out, "%-7d %-16s %4s %3s ", pid, escapeText(cm), fd, errNo)
+			fmt.Fprintf(out, "%-7d %-16s %4s %3s ", pid, parse.EscapeText(cm), fd, errNo)
 			if ext {
 				fmt.Fprintf(out, "%-24s ", flags)
 			}
 			if !pok {
 				p = "[path unavailable]"
 			} else {
-				p = escapeText(p)
+				p = parse.EscapeText(p)
 			}
 			_, err := fmt.Fprintln(out, p)
 			return err

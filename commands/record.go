@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,13 +28,15 @@ var recordCommand = &cli.Command{
 	Description: `EVENT is system:event, with globs (sched:*, syscalls:sys_enter_open*, *:*exec*).
 Lines look exactly like the kernel's trace_pipe. Lost events show where they
 happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
+Every --filter that applies to an event is ANDed: 'EXPR' applies to all,
+'system:event=EXPR' to the events traced that it matches (it adds none).
 
    tracer record sched:sched_process_exec
    tracer record --filter 'prev_pid > 0' sched:sched_switch
    tracer record --filter 'sched:sched_switch=prev_pid > 0' 'sched:*'
    tracer record --json syscalls:sys_enter_openat -- ls /tmp`,
-	Flags: []cli.Flag{
-		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: "kernel filter `EXPR` for all events, or 'system:event=EXPR' for one"},
+	Flags: append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"F"}, Usage: filterHelp},
 		&cli.IntSliceFlag{Name: "pid", Aliases: []string{"p"}, Usage: "trace only `PID` (repeatable)"},
 		&cli.BoolFlag{Name: "follow", Usage: "with -p, also trace children the pids fork"},
 		&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "stop after `D` (e.g. 10s)"},
@@ -48,12 +46,9 @@ happened (CPU:1 [LOST 308 EVENTS]) and are summed up on stderr at the end.
 		&cli.BoolFlag{Name: "stats", Usage: "print per-CPU counts (read, lost, kernel overrun) on stderr at the end, even when nothing was lost"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the raw pages to trace.dat `FILE` (read it with tracer report or trace-cmd report) instead of printing"},
 		&cli.BoolFlag{Name: "force", Usage: "with -o, replace an existing file (never through a symlink)"},
-	},
+	}, commandFlags...),
 	Action: runRecord,
 }
-
-// eventFilterRE recognises "system:event=EXPR", a filter for one event.
-var eventFilterRE = regexp.MustCompile(`^([A-Za-z0-9_*?.-]+:[A-Za-z0-9_*?.-]+)=(.*)$`)
 
 // splitArgs separates events from the command after "--" (see reorderArgs,
 // which guarantees the "--" is still there).
@@ -79,6 +74,9 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPIDs(c.IntSlice("pid")); err != nil {
+		return err
+	}
 	fs, err := openFS(c)
 	if err != nil {
 		return err
@@ -87,13 +85,22 @@ func runRecord(c *cli.Context) error {
 
 	var child *childProc
 	if len(command) > 0 {
-		child, err = startHeld(command, c.App.ErrWriter)
+		child, err = startHeld(command, c.App.ErrWriter, c.Bool("keep-command"))
 		if err != nil {
 			return err
 		}
-		defer child.kill()
 		opts.PIDs, opts.Follow = []int{child.pid()}, true
 	}
+	// Signals stop the session; cleanup runs on the way out of this
+	// function. SIGPIPE is caught so a closed stdout is an error we see
+	// (EPIPE) rather than a death that would leave the instance behind.
+	end := newRunEnd(c, child)
+	return end.finish(record(c, events, opts, fs, end))
+}
+
+// record is record's run between setting up its end (runEnd) and finishing
+// it.
+func record(c *cli.Context, events []string, opts tracefs.SessionOptions, fs *tracefs.FS, end *runEnd) error {
 
 	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	var werr error
@@ -103,33 +110,21 @@ func runRecord(c *cli.Context) error {
 		}
 	}
 	s := newSession(fs, opts)
-	if err := addEvents(s, events, c.StringSlice("filter")); err != nil {
+	if err := addEvents(s, fs, events, c.StringSlice("filter")); err != nil {
 		return err
 	}
-
-	// Signals stop the session; cleanup runs on the way out of this
-	// function. SIGPIPE is caught so a closed stdout is an error we see
-	// (EPIPE) rather than a death that would leave the instance behind.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	defer signal.Stop(sigs)
 
 	if c.String("output") != "" {
 		if c.Bool("json") {
 			return &exitError{code: 2, err: errors.New("-o writes a trace.dat; --json is for tracer report")}
 		}
-		return recordToFile(c, s, child, sigs)
+		return recordToFile(c, s, end, opts)
 	}
 	if err := s.Open(); err != nil {
-		if child != nil {
-			child.kill()
-		}
 		return err
 	}
 	defer s.Close()
-	childDone, cancel, err := stopOn(c, sigs, child, func(string) { s.Stop() })
-	defer cancel()
-	if err != nil {
+	if err := end.arm(func(string) { s.Stop() }, s.Instance(), opts.PIDs, opts.Follow); err != nil {
 		return err
 	}
 
@@ -173,71 +168,6 @@ func runRecord(c *cli.Context) error {
 	if werr != nil {
 		return fmt.Errorf("writing output: %w", werr)
 	}
-	if child != nil {
-		<-childDone
-		if code := child.exitCode(); code != 0 {
-			return &exitError{code: code}
-		}
-	}
-	return nil
-}
-
-// stopOn calls stop for each reason a run ends: a signal, the --duration,
-// or the held command's exit (it releases the command first). childDone
-// closes once the command has exited (nil without one); cancel stops the
-// duration timer and must be called on the way out.
-func stopOn(c *cli.Context, sigs <-chan os.Signal, child *childProc, stop func(reason string)) (childDone chan struct{}, cancel func(), err error) {
-	go func() {
-		if sig, ok := <-sigs; ok {
-			stop(sig.String())
-		}
-	}()
-	cancel = func() {}
-	if d := c.Duration("duration"); d > 0 {
-		t := time.AfterFunc(d, func() { stop("duration") })
-		cancel = func() { t.Stop() }
-	}
-	if child == nil {
-		return nil, cancel, nil
-	}
-	if err := child.release(); err != nil {
-		return nil, cancel, err
-	}
-	childDone = make(chan struct{})
-	go func() {
-		child.wait()
-		time.Sleep(50 * time.Millisecond) // let the command's last events reach the buffer
-		stop("command exited")
-		close(childDone)
-	}()
-	return childDone, cancel, nil
-}
-
-// addEvents adds each event pattern with the filters that apply to it.
-func addEvents(s *tracefs.Session, events, filters []string) error {
-	global := ""
-	per := map[string]string{}
-	for _, f := range filters {
-		if m := eventFilterRE.FindStringSubmatch(f); m != nil {
-			per[m[1]] = m[2]
-			continue
-		}
-		if global != "" {
-			global = "(" + global + ") && (" + f + ")"
-		} else {
-			global = f
-		}
-	}
-	for _, e := range events {
-		if err := s.AddTracepoint(e, global); err != nil {
-			return err
-		}
-	}
-	for pat, f := range per {
-		if err := s.AddTracepoint(pat, f); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -275,113 +205,13 @@ func reportLost(w io.Writer, s *tracefs.Session, always bool) {
 	}
 }
 
-// childProc is a command started held: it waits on a pipe before exec, so
-// that its pid can be put in set_event_pid before it runs a single
-// instruction of the traced program.
-type childProc struct {
-	cmd  *exec.Cmd
-	gate *os.File
-	err  error
-}
-
-// ExecHeldArg is the hidden first argument with which tracer re-executes
-// itself as the held child (see startHeld and ExecHeld).
-const ExecHeldArg = "__tracer_exec_held"
-
-func startHeld(command []string, stderr io.Writer) (*childProc, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("starting %s: finding tracer's own executable: %w", command[0], err)
-	}
-	path, err := exec.LookPath(command[0])
-	if err != nil {
-		return nil, fmt.Errorf("starting %s: %w", command[0], err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("starting %s: %w", command[0], err)
-	}
-	cmd := exec.Command(self, append([]string{ExecHeldArg, path}, command...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
-	cmd.ExtraFiles = []*os.File{r} // fd 3 in the child
-	if err := cmd.Start(); err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("starting %s: %w", command[0], err)
-	}
-	r.Close()
-	return &childProc{cmd: cmd, gate: w}, nil
-}
-
-func (p *childProc) pid() int { return p.cmd.Process.Pid }
-
-// release lets the held child exec the command.
-func (p *childProc) release() error {
-	_, err := p.gate.Write([]byte{1})
-	p.gate.Close()
-	if err != nil {
-		return fmt.Errorf("starting %s: %w", p.cmd.Args[2], err)
-	}
-	return nil
-}
-
-func (p *childProc) wait() { p.err = p.cmd.Wait() }
-
-func (p *childProc) kill() {
-	p.gate.Close() // a held child that reads EOF exits without exec
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-	}
-}
-
-func (p *childProc) exitCode() int {
-	if p.cmd.ProcessState == nil {
-		return 0
-	}
-	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-// init pins the held child's main goroutine to the main thread, the
-// thread-group leader, before anything else runs. If another thread
-// called execve, the kernel would hand it the leader's pid in de_thread,
-// but its set_event_pid verdict, taken when it was scheduled under its own
-// tid, would stand until its next context switch: the command's first
-// events (its exec, and all of a short command) would go untraced.
-func init() {
-	if len(os.Args) > 1 && os.Args[1] == ExecHeldArg {
-		runtime.LockOSThread()
-	}
-}
-
-// ExecHeld is the held child's side: wait for the go-ahead byte on fd 3,
-// then replace this process with the command. Called from main before the
-// CLI is parsed. It does not return on success.
-func ExecHeld(args []string) int {
-	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "tracer: internal exec: missing command")
-		return 127
-	}
-	gate := os.NewFile(3, "gate")
-	var b [1]byte
-	if n, _ := gate.Read(b[:]); n != 1 {
-		return 127 // tracer gave up before starting the command
-	}
-	gate.Close()
-	err := syscall.Exec(args[0], args[1:], os.Environ())
-	fmt.Fprintf(os.Stderr, "tracer: exec %s: %v\n", args[1], err)
-	return 127
-}
-
 // recordToFile is record -o: the file is written as the recording goes
 // (tracedat.StreamWriter): the metadata first, then each CPU's pages from
 // trace_pipe_raw spliced straight into chunks of the file (no decoding),
 // and at the end the final options that make it a finished v7 trace.dat
 // that trace-cmd reads. A recording cut short (kill -9, full disk) leaves a
 // file whose complete pages tracer report still reads.
-func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs chan os.Signal) (err error) {
+func recordToFile(c *cli.Context, s *tracefs.Session, end *runEnd, opts tracefs.SessionOptions) (err error) {
 	name := c.String("output")
 	errw := c.App.ErrWriter
 	of, err := createOut(name, c.Bool("force"))
@@ -460,9 +290,6 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 			r.r.Stop()
 			<-r.done
 		}
-		if child != nil {
-			child.kill()
-		}
 		return openErr
 	}
 	defer func() {
@@ -470,10 +297,8 @@ func recordToFile(c *cli.Context, s *tracefs.Session, child *childProc, sigs cha
 		s.Close()
 	}()
 
-	stop := make(chan string, 4) // at most one send per reason in stopOn
-	_, cancel, err := stopOn(c, sigs, child, func(reason string) { stop <- reason })
-	defer cancel()
-	if err != nil {
+	stop := make(chan string, 4) // at most one send per reason in runEnd
+	if err := end.arm(func(reason string) { stop <- reason }, s.Instance(), opts.PIDs, opts.Follow); err != nil {
 		return err
 	}
 	inst := s.Instance()
@@ -576,11 +401,6 @@ wait:
 			state = "not finished; tracer report still reads it"
 		}
 		return fmt.Errorf("%s: %w; the %d complete pages (%s) recorded before it are in %s (%s)", what, recErr, pages, humanBytes(written()), name, state)
-	}
-	if child != nil {
-		if code := child.exitCode(); code != 0 {
-			return &exitError{code: code}
-		}
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func TestRecordFileKilled(t *testing.T) {
 		t.Fatalf("only %d pages reached the file before the kill; stderr: %s", pages, errb.String())
 	}
 	out, errs, code := run("report", "-i", p)
-	if code != 0 || !strings.Contains(errs, "not finished") {
+	if code != 0 || !strings.Contains(errs, "not finished") || strings.Contains(errs, "still going on, so") {
 		t.Fatalf("report of the killed recording: exit %d: %s", code, errs)
 	}
 	events := strings.Count(out, "sys_getppid(")
@@ -243,5 +243,32 @@ func TestRecordFileForceKeepsOld(t *testing.T) {
 	}
 	if names := dirNames(t, dir); strings.Join(names, " ") != "new.dat old.dat" {
 		t.Errorf("directory holds %v, want new.dat old.dat", names)
+	}
+}
+
+// TestReportWhileRecording: a file a record -o is still writing is said
+// to be one, not a killed recording (issue 11 item 18).
+func TestReportWhileRecording(t *testing.T) {
+	needTracefs(t)
+	p := filepath.Join(t.TempDir(), "live.dat")
+	cmd := tracerCmd(t, "record", "-o", p, "syscalls:sys_enter_getppid")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer removeInstancesOf(cmd.Process.Pid)
+	defer cmd.Wait()
+	defer cmd.Process.Signal(syscall.SIGINT)
+	stop := make(chan struct{})
+	defer close(stop)
+	go busyGetppid(stop)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(p); err == nil && filledPages(t, p) >= 2 {
+			break
+		}
+	}
+	_, errs, code := run("report", "-i", p)
+	want := fmt.Sprintf("is open for writing by pid %d", cmd.Process.Pid)
+	if code != 0 || !strings.Contains(errs, want) || !strings.Contains(errs, "its recording is still going on") {
+		t.Errorf("report of a file being recorded: exit %d, want %q: %s", code, want, errs)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -117,8 +118,9 @@ func runReport(c *cli.Context) error {
 			return &exitError{code: 2, err: fmt.Errorf("--to: %w", err)}
 		}
 	}
-	out := bufio.NewWriterSize(c.App.Writer, 256<<10)
-	defer out.Flush()
+	if from > to {
+		return &exitError{code: 2, err: fmt.Errorf("--from %s is after --to %s: no event can match", c.String("from"), c.String("to"))}
+	}
 
 	var bufs []*tracedat.Buffer
 	for _, b := range file.Buffers {
@@ -130,6 +132,11 @@ func runReport(c *cli.Context) error {
 		}
 	}
 	match := eventMatcher(eps)
+	if err := checkSelection(file, bufs, name, cpus, pats, match, filter); err != nil {
+		return err
+	}
+	out := bufio.NewWriterSize(c.App.Writer, 256<<10)
+	defer out.Flush()
 	jsonOut := c.Bool("json")
 	var firstErr error
 	var printed uint64
@@ -185,10 +192,117 @@ func runReport(c *cli.Context) error {
 	for _, n := range file.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "tracer: note: %s\n", n)
 	}
+	if file.Unfinished {
+		if pid, comm := writerOf(st); pid > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "tracer: note: %s is open for writing by pid %d (%s): its recording is still going on, so this is what it holds so far\n", name, pid, parse.EscapeText(comm))
+		}
+	}
 	if firstErr != nil {
 		return fmt.Errorf("%s is damaged; the events before the damage were printed (%d)", name, printed)
 	}
 	return nil
+}
+
+// checkSelection refuses, as live record does, a selection that names
+// what the file does not have: a CPU it did not record, an event pattern
+// no event of it matches, a filter field no selected event has. (Events
+// without a filter's field just do not match, as the README's
+// "report --filter 'prev_pid == 1'" of a 'sched:*' recording wants.)
+func checkSelection(file *tracedat.File, bufs []*tracedat.Buffer, name string, cpus map[int]bool, pats []string, match func(*parse.Schema) bool, filter *parse.Filter) error {
+	have := map[int]bool{}
+	maxCPU := file.CPUCount - 1
+	var schemas []*parse.Schema
+	for _, b := range bufs {
+		for _, cd := range b.CPUs {
+			have[cd.CPU] = true
+			maxCPU = max(maxCPU, cd.CPU)
+		}
+		dec, err := file.Decoder(b)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", name, err)
+		}
+		schemas = append(schemas, dec.Schemas()...)
+	}
+	for cpu := range cpus {
+		if cpu < 0 || cpu > maxCPU {
+			return &exitError{code: 2, err: fmt.Errorf("--cpu %d: %s has CPUs 0 to %d", cpu, name, maxCPU)}
+		}
+	}
+	for _, p := range pats {
+		ep, err := parse.ParseEventPatterns([]string{p})
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--events: %w", err)}
+		}
+		one := eventMatcher(ep)
+		found := false
+		for _, sc := range schemas {
+			if one(sc) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return &exitError{code: 2, err: fmt.Errorf("--events %q: no event of %s matches (tracer report --json lists what it has)", p, name)}
+		}
+	}
+	if filter == nil {
+		return nil
+	}
+	for _, f := range filter.Fields() {
+		found := false
+		for _, sc := range schemas {
+			if (match == nil || match(sc)) && parse.HasField(sc, f) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			what := "no event of " + name
+			if match != nil {
+				what = "no event selected by --events"
+			}
+			return &exitError{code: 2, err: fmt.Errorf("--filter: %s has a field %q", what, f)}
+		}
+	}
+	return nil
+}
+
+// writerOf returns a process that has the file of st open for writing
+// (a record -o still going on), or 0. It looks at every process's open
+// files, which only an unfinished file is worth.
+func writerOf(st os.FileInfo) (int, string) {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		dir := "/proc/" + p.Name()
+		fds, _ := os.ReadDir(dir + "/fd")
+		for _, fd := range fds {
+			fi, err := os.Stat(dir + "/fd/" + fd.Name())
+			if err != nil || !os.SameFile(fi, st) {
+				continue
+			}
+			info, _ := os.ReadFile(dir + "/fdinfo/" + fd.Name())
+			if flags, ok := fdFlags(info); ok && flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+				comm, _ := os.ReadFile(dir + "/comm")
+				return pid, strings.TrimSuffix(string(comm), "\n")
+			}
+		}
+	}
+	return 0, ""
+}
+
+// fdFlags reads the octal "flags:" line of a /proc/PID/fdinfo file.
+func fdFlags(info []byte) (int, bool) {
+	for _, l := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(l, "flags:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+			return int(n), err == nil
+		}
+	}
+	return 0, false
 }
 
 func displayName(n string) string {

@@ -290,3 +290,28 @@ func TestReportEmptyFile(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestReportRefusesWhatRecordRefuses: a selection naming what the file
+// does not have is an error, not an empty report (issue 11 item 11).
+func TestReportRefusesWhatRecordRefuses(t *testing.T) {
+	p := fixtureFile(t, "v6")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--filter", "nosuchfield == 1"}, `no event of ` + p + ` has a field "nosuchfield"`},
+		{[]string{"--events", "sched:sched_process_exit", "--filter", "filename ~ \"*\""}, `no event selected by --events has a field "filename"`},
+		{[]string{"--events", "nosuch:x"}, `--events "nosuch:x": no event`},
+		{[]string{"--cpu", "99"}, "--cpu 99: "},
+		{[]string{"--from", "200", "--to", "100"}, "--from 200 is after --to 100"},
+	} {
+		out, errs, code := run(append([]string{"report", "-i", p}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) || out != "" {
+			t.Errorf("%q: exit %d, out %q, want exit 2 and %q: %s", tc.args, code, out, tc.want, errs)
+		}
+	}
+	// pid, the shorthand the filter accepts for common_pid, is a field.
+	if _, errs, code := run("report", "-i", p, "--filter", "pid > 0"); code != 0 {
+		t.Errorf("--filter 'pid > 0': exit %d: %s", code, errs)
+	}
+}

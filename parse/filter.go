@@ -58,6 +58,36 @@ func CompileFilter(expr string) (*Filter, error) {
 	return &Filter{root: n, src: expr, cache: map[*Schema][]int{}, nleaf: p.nleaf}, nil
 }
 
+// Fields returns the field names the filter compares, each once, in
+// order of appearance.
+func (f *Filter) Fields() []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(n *fnode)
+	walk = func(n *fnode) {
+		if n == nil {
+			return
+		}
+		if n.op == fCmp {
+			if !seen[n.field] {
+				seen[n.field] = true
+				out = append(out, n.field)
+			}
+			return
+		}
+		walk(n.l)
+		walk(n.r)
+	}
+	walk(f.root)
+	return out
+}
+
+// HasField reports whether s has the field name as the filter resolves it
+// (with the common_ shorthand).
+func HasField(s *Schema, name string) bool {
+	return s.FieldIndex(name) >= 0 || (!strings.HasPrefix(name, "common_") && s.FieldIndex("common_"+name) >= 0)
+}
+
 // String returns the expression as given.
 func (f *Filter) String() string { return f.src }
 

@@ -167,6 +167,7 @@ const commHeadLen = 16 + 1 + 7
 
 // makeCommHead formats "%16s-%-7d" into h if comm and pid fit.
 func makeCommHead(h *[commHeadLen]byte, pid int, comm string) bool {
+	comm = EscapeText(comm)
 	if len(comm) > 16 || pid < 0 || pid >= 10000000 {
 		return false
 	}

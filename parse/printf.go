@@ -429,7 +429,20 @@ func appendKNumber(dst []byte, num uint64, signed bool, base int, small bool, sp
 // appendStr is %s of a C string: up to the first NUL, then precision and
 // width as the kernel's string() applies them.
 func appendStr(dst []byte, s []byte, sp fmtSpec) []byte {
-	return appendStrLit(dst, cstr(s), sp)
+	s = cstr(s)
+	if cleanText(s) {
+		return appendStrLit(dst, s, sp)
+	}
+	// A string a process controls (a comm, a file name) with control
+	// bytes: escaped, so that it cannot split the line or reach the
+	// terminal (the kernel's own text prints it raw).
+	if sp.prec >= 0 && int(sp.prec) < len(s) {
+		s = s[:sp.prec]
+	}
+	start := len(dst)
+	dst = AppendEscaped(dst, s)
+	sp.prec = -1
+	return padFrom(dst, start, sp)
 }
 
 // appendStrLit is appendStr for text that is already cut to length.

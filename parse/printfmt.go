@@ -88,7 +88,7 @@ func (p *printer) appendTextTree(dst []byte, n *node, rec *Record) []byte {
 		return append(dst, cstr(n.s)...)
 	case opField, opDynArray:
 		b, _ := rec.Bytes(n.field)
-		return append(dst, cstr(b)...)
+		return AppendEscaped(dst, cstr(b))
 	}
 	return p.appendHelper(dst, n, rec)
 }
@@ -330,7 +330,7 @@ func (p *printer) appendBody(dst []byte, rec *Record, d *Decoder) []byte {
 		case fastStr:
 			b, _ := rec.Bytes(f.arg.field)
 			if sp := &f.op.piece; sp.width < 0 && sp.prec < 0 {
-				dst = append(dst, cstr(b)...)
+				dst = AppendEscaped(dst, cstr(b))
 			} else {
 				dst = appendStr(dst, b, sp.fmtSpec)
 			}

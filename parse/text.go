@@ -185,7 +185,7 @@ func (d *Decoder) commFor(pid int) (string, bool) {
 		return "<XXX>", false
 	}
 	if c, ok := d.Comms.Lookup(pid); ok {
-		return c, true
+		return EscapeText(c), true // a newline or ESC must not split the line
 	}
 	return "<...>", false
 }

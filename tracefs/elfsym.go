@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"sort"
@@ -27,7 +28,7 @@ type ELFSymbol struct {
 // each with its file offset. Symbols outside any PT_LOAD segment, and
 // undefined ones (imports), are left out.
 func ELFSymbols(file string) ([]ELFSymbol, error) {
-	f, err := elf.Open(file)
+	f, err := openELF(file)
 	if err != nil {
 		return nil, fmt.Errorf("reading symbols of %s: %w", file, err)
 	}
@@ -91,14 +92,19 @@ func fileOffset(f *elf.File, addr uint64) (uint64, bool) {
 // when sym is "", off itself (already a file offset). A missing symbol
 // gives an error naming the closest symbols of the file.
 func ResolveUprobe(file, sym string, off uint64) (uint64, error) {
-	if sym == "" {
-		return off, nil
-	}
-	f, err := elf.Open(file)
+	f, err := openELF(file)
 	if err != nil {
 		return 0, fmt.Errorf("uprobe on %s: %w", file, err)
 	}
 	defer f.Close()
+	if sym == "" {
+		// The kernel takes any offset and fails only at enable, with
+		// EINVAL: check it is in the file.
+		if st, err := os.Stat(file); err == nil && off >= uint64(st.Size()) {
+			return 0, fmt.Errorf("uprobe %s:%#x: offset past the end of the file (%d bytes)", file, off, st.Size())
+		}
+		return off, nil
+	}
 	syms, err := elfSymbols(f, file)
 	if err != nil {
 		return 0, err
@@ -122,6 +128,29 @@ func ResolveUprobe(file, sym string, off uint64) (uint64, error) {
 		return 0, fmt.Errorf("uprobe on %s: no function %q (%w); did you mean %s?", file, sym, ErrNoEvent, strings.Join(c, ", "))
 	}
 	return 0, fmt.Errorf("uprobe on %s: no function %q (%w); see tracer list -u %s", file, sym, ErrNoEvent, file)
+}
+
+// ErrNotELF is the error for a file that is not an ELF object.
+var ErrNotELF = errors.New("not an ELF file")
+
+// openELF opens an ELF file, saying "not an ELF file" for anything else
+// (debug/elf says EOF or "bad magic number '[35 33 47 98]'").
+func openELF(file string) (*elf.File, error) {
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	var magic [4]byte
+	n, _ := io.ReadFull(fh, magic[:])
+	fh.Close()
+	if n < 4 || string(magic[:]) != elf.ELFMAG {
+		return nil, fmt.Errorf("%w (it starts with %q)", ErrNotELF, magic[:n])
+	}
+	f, err := elf.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
+	}
+	return f, nil
 }
 
 // MatchSymbols returns the function symbols of file whose names match the

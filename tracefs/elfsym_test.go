@@ -179,3 +179,34 @@ func TestCloseNames(t *testing.T) {
 		t.Fatalf("closeNames(far) = %v", got)
 	}
 }
+
+// TestUprobeTargetChecks: a non-ELF target says so (it said EOF or "bad
+// magic number '[35 33 47 98]'"), and a raw offset past the end of the
+// file is refused before the kernel fails at enable with EINVAL (issue
+// 11 item 16).
+func TestUprobeTargetChecks(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "script.sh")
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o755)
+	os.WriteFile(empty, nil, 0o755)
+	for _, f := range []string{script, empty} {
+		for _, sym := range []string{"main", ""} {
+			_, err := ResolveUprobe(f, sym, 0)
+			if !errors.Is(err, ErrNotELF) || !strings.Contains(err.Error(), "not an ELF file") {
+				t.Errorf("ResolveUprobe(%s, %q) = %v", filepath.Base(f), sym, err)
+			}
+		}
+		if _, err := ELFSymbols(f); !errors.Is(err, ErrNotELF) {
+			t.Errorf("ELFSymbols(%s) = %v", filepath.Base(f), err)
+		}
+	}
+	self, _ := os.Executable()
+	st, _ := os.Stat(self)
+	if _, err := ResolveUprobe(self, "", uint64(st.Size())); err == nil || !strings.Contains(err.Error(), "offset past the end of the file") {
+		t.Errorf("offset at the end: %v", err)
+	}
+	if _, err := ResolveUprobe(self, "", 0x100); err != nil {
+		t.Errorf("offset in the file: %v", err)
+	}
+}

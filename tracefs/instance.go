@@ -107,14 +107,30 @@ func (in *Instance) writeLogged(op, rel, s string) error {
 		log = startErrorLog(in.fs.path(logRel), own)
 	}
 	err := in.write(rel, s)
-	if err == nil || log == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.E2BIG) {
+	if err == nil || log == nil || !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.E2BIG) && !errors.Is(err, unix.ESRCH) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return nil
 	}
-	return log.wrap(op, err, s)
+	werr := log.wrap(op, err, s)
+	var ke *KernelError
+	if errors.Is(err, unix.ESRCH) && errors.As(werr, &ke) {
+		// The filter parser's answer to an unclosed quote: "no such
+		// process" would mislead; the error_log says what is wrong.
+		ke.Err = &renamedErrno{"refused by the kernel (ESRCH)", ke.Err}
+	}
+	return werr
 }
+
+// renamedErrno is an errno said in words that fit where it came from.
+type renamedErrno struct {
+	msg   string
+	errno error
+}
+
+func (e *renamedErrno) Error() string { return e.msg }
+func (e *renamedErrno) Unwrap() error { return e.errno }
 
 func boolStr(b bool) string {
 	if b {
@@ -387,6 +403,23 @@ func (in *Instance) SetEventPIDs(pids []int, fork bool) error {
 		}
 	}
 	return nil
+}
+
+// EventPIDs returns the pids in set_event_pid: those set, plus, with
+// event-fork, the children the kernel added as they forked (it drops each
+// pid again when its process exits).
+func (in *Instance) EventPIDs() ([]int, error) {
+	b, err := in.read("set_event_pid")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if p, err := strconv.Atoi(f); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // HeaderPage returns this instance's events/header_page; it follows the

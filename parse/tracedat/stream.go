@@ -412,7 +412,7 @@ func (f *File) hasPageBuffer() bool {
 
 // recover applies the recovery rule (see the top of this file) to a v7
 // file whose options name no buffer: at is where the options end.
-func (f *File) recover(at int64) {
+func (f *File) recover(at int64, cutFinal string) {
 	c := &cursor{r: f.r, off: at, end: f.size, order: f.order, what: "flyrecord section header"}
 	id, err := c.u16()
 	if err != nil || id != OptBuffer {
@@ -462,6 +462,9 @@ func (f *File) recover(at int64) {
 	}
 	f.Buffers = append(f.Buffers, b)
 	f.Unfinished = true
-	f.Notes = append(f.Notes, fmt.Sprintf("the file was not finished (the recording was killed or ran out of disk space): "+
-		"%d pages in %d chunks were found by scanning and are reported; pages cut off at the end are not%s", pages, chunks, stop))
+	why := "the file was not finished (its recording may still be going on, or was killed or ran out of disk space)"
+	if cutFinal != "" {
+		why = "the file's final options are cut or damaged (" + cutFinal + "), as if it was truncated after it was finished"
+	}
+	f.Notes = append(f.Notes, fmt.Sprintf("%s: %d pages in %d chunks were found by scanning and are reported; pages cut off at the end are not%s", why, pages, chunks, stop))
 }

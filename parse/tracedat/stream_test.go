@@ -162,3 +162,24 @@ func TestStreamFinished(t *testing.T) {
 		t.Errorf("trace-cmd reports\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
 }
+
+// TestStreamFinishedCut: a finished streamed file cut anywhere in its
+// final options (by one byte, or more) still reports every page, found by
+// the scan unfinished files get, with a note saying what happened (issue
+// 11 item 18: it reported 0 events, "metadata is damaged").
+func TestStreamFinishedCut(t *testing.T) {
+	out, sw, want := streamFixture(t)
+	if err := sw.Finish(nil, []string{"CPU: 0\nentries: 0\n"}); err != nil {
+		t.Fatal(err)
+	}
+	b := fileBytes(t, out)
+	for _, cut := range []int{1, 2, 9, 40} {
+		got := report(t, b[:len(b)-cut], false)
+		if !strings.HasPrefix(got, "note: the file's final options are cut or damaged") {
+			t.Fatalf("cut by %d: no note:\n%.300s", cut, got)
+		}
+		if body := got[strings.IndexByte(got, '\n')+1:]; body != want {
+			t.Errorf("cut by %d: reports\n%s\nwant\n%s", cut, body, want)
+		}
+	}
+}

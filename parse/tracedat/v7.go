@@ -133,6 +133,8 @@ func (f *File) readV7(c *cursor) error {
 		return err
 	}
 	seen := map[int64]bool{}
+	firstEnd := int64(0) // where the first options section ends
+	cutFinal := ""       // why a later options section could not be read
 	for next != 0 {
 		off := int64(min(next, 1<<62))
 		if seen[off] || len(seen) > 1024 {
@@ -140,16 +142,33 @@ func (f *File) readV7(c *cursor) error {
 		}
 		seen[off] = true
 		oc, err := f.section(off, OptDone, "options")
-		if err != nil {
-			return err
+		if err == nil {
+			f.nextOptions = 0
+			nbuf, nsec := len(f.Buffers), len(f.sections)
+			if _, err = f.readOptions(oc, true); err != nil {
+				f.Buffers, f.sections = f.Buffers[:nbuf], f.sections[:nsec]
+			}
 		}
-		f.nextOptions = 0
-		if _, err := f.readOptions(oc, true); err != nil {
-			return err
+		if err != nil {
+			if firstEnd == 0 {
+				return err
+			}
+			// A later options section (a streamed file's final ones, at
+			// its end) is cut or damaged: the pages before it are still
+			// there, so fall back to the scan an unfinished file gets.
+			cutFinal = err.Error()
+			f.Buffers = nil
+			break
+		}
+		if firstEnd == 0 {
+			firstEnd = f.lastSecEnd
 		}
 		next = uint64(f.nextOptions)
 	}
 	optEnd := f.lastSecEnd
+	if cutFinal != "" {
+		optEnd = firstEnd
+	}
 	for _, s := range f.sections {
 		var read func(*cursor) error
 		what := ""
@@ -179,7 +198,7 @@ func (f *File) readV7(c *cursor) error {
 		return ferr(parse.ErrCorrupt, 0, "no header info section")
 	}
 	if !f.hasPageBuffer() {
-		f.recover(optEnd)
+		f.recover(optEnd, cutFinal)
 	}
 	for _, b := range f.Buffers {
 		if b.Latency || len(b.CPUs) == 0 {
