@@ -83,8 +83,8 @@ type probeEvent struct {
 	// tgid is the process of the event's thread (from the session's
 	// process context): a Go child's goroutine may call from any thread.
 	tgid int
-	ints  map[string]int64
-	strs  map[string]string
+	ints map[string]int64
+	strs map[string]string
 }
 
 // collect reads events of the session until done says enough or timeout
