@@ -47,7 +47,8 @@ func runFetchSession(t *testing.T, fs *FS, job FetchJob, way FetchWay, events []
 	go func() {
 		defer close(done)
 		work()
-		time.Sleep(100 * time.Millisecond)
+		// No sleep: work has reaped its processes, so their events are
+		// in the buffer, and Stop drains it before Next reports the end.
 		s.Stop()
 	}()
 	var rec parse.Record

@@ -18,6 +18,8 @@ import (
 // uprobeGoTarget N times and exits.
 func TestMain(m *testing.M) {
 	if n := os.Getenv("TRACER_PROBE_CHILD"); n != "" {
+		// The calls must come from the thread whose tid is the pid the
+		// test filters on: init locked the main goroutine to it.
 		k, _ := strconv.Atoi(n)
 		s := 0
 		for i := 0; i < k; i++ {
@@ -26,6 +28,15 @@ func TestMain(m *testing.M) {
 		os.Exit(s & 0)
 	}
 	os.Exit(m.Run())
+}
+
+// init runs on the main thread; a child keeps its main goroutine there
+// (after init the runtime may move it to any thread, and the uprobe's
+// events would then carry another tid than the child's pid).
+func init() {
+	if os.Getenv("TRACER_PROBE_CHILD") != "" {
+		runtime.LockOSThread()
+	}
 }
 
 //go:noinline
@@ -223,7 +234,17 @@ func TestProbeUprobeArgAndReturn(t *testing.T) {
 		t.Fatalf("running %s: %v\n%s", tg.bin, err, out)
 	}
 	child := cmd.Process.Pid
-	evs := collect(t, s, []string{"x", "ret"}, nil, 20*time.Second, func(evs []probeEvent) bool { return len(evs) >= nprobes*calls })
+	// Count only the child's events: a hit from any other process must
+	// not end the collection early.
+	evs := collect(t, s, []string{"x", "ret"}, nil, 20*time.Second, func(evs []probeEvent) bool {
+		n := 0
+		for _, e := range evs {
+			if e.pid == child {
+				n++
+			}
+		}
+		return n >= nprobes*calls
+	})
 	var xs, rets []int64
 	for _, e := range evs {
 		if e.tgid != child {

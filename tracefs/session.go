@@ -87,7 +87,8 @@ type Session struct {
 	closeErr   error
 	ev         Event
 	nameIdx    map[nameKey]int
-	ownThreads int // threads listed in set_event_notrace_pid
+	ownThreads int          // threads listed in set_event_notrace_pid
+	ownListed  map[int]bool // their tids (the list only grows: see excludeSelf)
 	lastSelf   time.Time
 	probes     sessionProbes // kprobes and uprobes of this session (probes.go)
 
@@ -316,11 +317,28 @@ func (s *Session) teardown() {
 	s.inst = nil
 }
 
+// selfRefresh is how often a reading session looks for new threads of
+// its own to exclude; tests shorten it.
+var selfRefresh = time.Second
+
 // excludeSelf keeps this process's own threads out of the trace: their
 // reads of trace_pipe_raw would otherwise flood syscall events. event-fork
 // is not used for this, because it would also hide the children the
-// program starts, which a user may well want to trace; instead the list is
-// refreshed when the thread count changes (Go starts threads on demand).
+// program starts, which a user may well want to trace; instead threads are
+// added to the list as Go starts them (it does so on demand).
+//
+// The list is only ever appended to, never rewritten: opening
+// set_event_notrace_pid with O_TRUNC while tracing loses other tasks'
+// events. The kernel (__ftrace_clear_event_pids, 5.10 to 6.18) first
+// unregisters the sched_switch and wakeup hooks that keep each CPU's
+// ignore_pid flag current, and only then stops filtering, so for the
+// milliseconds those unregistrations take, a CPU whose flag was last set
+// for one of our threads drops the events of whatever task runs there
+// next: a child's exec, its first fork, a run of system calls (issue 11
+// item 19). An append (no O_TRUNC) swaps in a superset of the list and
+// touches neither the hooks nor the flags. The cost: a thread that exits
+// stays listed, which matters only if the session outlives it and its tid
+// is reused (Go ends threads only for goroutines that exit locked).
 func (s *Session) excludeSelf() error {
 	if !s.inst.fs.exists(s.inst.file("set_event_notrace_pid")) {
 		return nil // before 5.8: nothing to do but accept our own events
@@ -330,18 +348,28 @@ func (s *Session) excludeSelf() error {
 		return nil
 	}
 	var ids []string
+	var tids []int
 	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err == nil {
+		if tid, err := strconv.Atoi(e.Name()); err == nil && !s.ownListed[tid] {
 			ids = append(ids, e.Name())
+			tids = append(tids, tid)
 		}
 	}
-	if len(ids) == s.ownThreads {
+	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.inst.write("set_event_notrace_pid", strings.Join(ids, " ")); err != nil {
+	// Append: see above. The instance is new, so the first write needs
+	// no truncation either.
+	if err := s.inst.fs.writeFile(s.inst.file("set_event_notrace_pid"), []byte(strings.Join(ids, " ")), 0); err != nil {
 		return err
 	}
-	s.ownThreads = len(ids)
+	if s.ownListed == nil {
+		s.ownListed = map[int]bool{}
+	}
+	for _, tid := range tids {
+		s.ownListed[tid] = true
+	}
+	s.ownThreads = len(s.ownListed)
 	return nil
 }
 
@@ -628,7 +656,7 @@ func (s *Session) receive() error {
 		s.lastTidy = time.Now()
 		s.tasks.Forget()
 	}
-	if s.ownThreads > 0 && time.Since(s.lastSelf) > time.Second {
+	if s.ownThreads > 0 && time.Since(s.lastSelf) > selfRefresh {
 		s.lastSelf = time.Now()
 		s.excludeSelf()
 	}
