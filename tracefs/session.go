@@ -179,8 +179,17 @@ func (s *Session) AddTracepoint(pattern, filter string) error {
 	return nil
 }
 
-// Events returns the events the session will enable.
-func (s *Session) Events() []EventID { return append([]EventID(nil), s.events...) }
+// Events returns the events the caller added (tracepoints and probes),
+// not those the session enables for itself (process context, fetches).
+func (s *Session) Events() []EventID {
+	var out []EventID
+	for _, id := range s.events {
+		if !s.internal[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
 
 // Decoder returns the decoder for this session's records (after Open).
 func (s *Session) Decoder() *parse.Decoder { return s.dec }
