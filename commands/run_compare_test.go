@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,16 @@ tracepoint:syscalls:sys_exit_openat
 `
 }
 
+// workloadName is the workload's comm, which the programs filter on: one
+// of this test process, so that other runs of the same test on the machine
+// (or leftovers) do not count.
+var workloadName = fmt.Sprintf("twl%d", os.Getpid()%1000000)
+
+// ownWorkload points a program's comm filter at this process's workload.
+func ownWorkload(prog string) string {
+	return strings.ReplaceAll(prog, `"tracerwl"`, `"`+workloadName+`"`)
+}
+
 // buildWorkload compiles the workload, or skips.
 func buildWorkload(t *testing.T) string {
 	t.Helper()
@@ -61,7 +72,7 @@ func buildWorkload(t *testing.T) string {
 	if err != nil {
 		t.Skip("the comparison workload needs a C compiler (cc)")
 	}
-	bin := filepath.Join(t.TempDir(), "tracerwl")
+	bin := filepath.Join(t.TempDir(), workloadName)
 	if out, err := exec.Command(cc, "-O2", "-o", bin, "testdata/run/tracerwl.c").CombinedOutput(); err != nil {
 		t.Fatalf("building the workload: %v\n%s", err, out)
 	}
@@ -96,6 +107,7 @@ func TestRunMatchesBpftrace(t *testing.T) {
 			if tp == "" {
 				tp = tc.prog
 			}
+			tp = ownWorkload(tp)
 			args := []string{"run", "-e", tp, "-c", wl}
 			if tc.json {
 				args = append(args, "-f", "json")
@@ -107,7 +119,7 @@ func TestRunMatchesBpftrace(t *testing.T) {
 			if bpfErr != nil {
 				t.Skipf("bpftrace is not installed (%v): tracer's output not compared\n%s", bpfErr, got)
 			}
-			bargs := []string{"-e", tc.prog, "-c", wl}
+			bargs := []string{"-e", ownWorkload(tc.prog), "-c", wl}
 			if tc.json {
 				bargs = append([]string{"-f", "json"}, bargs...)
 			}
