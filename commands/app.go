@@ -32,7 +32,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand:      true,
 		// Errors are printed once, by Main, with the kernel's explanation.
 		ExitErrHandler: func(*cli.Context, error) {},
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			listCommand,
 			recordCommand,
 			countCommand,
@@ -45,7 +45,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			resetCommand,
 			probeCommand,
 			runCommand,
-		},
+			toolsCommand,
+		}, toolCommands()...),
 	}
 	for _, cmd := range app.Commands {
 		cmd.Before = checkFlagValues

@@ -73,6 +73,25 @@ func runRun(c *cli.Context) error {
 	default:
 		return &exitError{code: 2, err: fmt.Errorf("-f %q: want text or json", c.String("f"))}
 	}
+	return runProgram(c, programRun{name: name, src: src, params: args, command: command, json: jsonOut})
+}
+
+// programRun is one program to run: tracer run's, or an embedded tool's.
+type programRun struct {
+	name, src string   // the program and its name in errors
+	params    []string // $1...
+	command   []string // traced until it exits (none: until the duration or a signal)
+	json      bool
+	// tool: an embedded tool, which prints its own columns in END
+	// rather than bpftrace's dump of every map.
+	tool bool
+}
+
+// runProgram runs the program src (named name in errors) with the
+// positional parameters params, tracing command when one is given: the
+// body of tracer run and of every embedded tool.
+func runProgram(c *cli.Context, pr programRun) error {
+	name, src, args, command, jsonOut := pr.name, pr.src, pr.params, pr.command, pr.json
 	prog, info, err := script.Compile(src)
 	if err != nil {
 		return &exitError{code: 2, err: programError(name, src, err)}
@@ -92,7 +111,7 @@ func runRun(c *cli.Context) error {
 	out := bufio.NewWriterSize(c.App.Writer, 64<<10)
 	var sess *tracefs.Session
 	rt, err := btrun.New(p, btrun.Options{
-		Out: out, Err: c.App.ErrWriter, JSON: jsonOut, Params: args,
+		Out: out, Err: c.App.ErrWriter, JSON: jsonOut, Params: args, Tool: pr.tool,
 		Comm: func(tid int) (string, bool) {
 			if t := sess.Tasks(); t != nil {
 				return t.Comm(tid)
@@ -102,6 +121,12 @@ func runRun(c *cli.Context) error {
 		PID: func(tid int) (int, bool) {
 			if t := sess.Tasks(); t != nil {
 				return t.TGID(tid)
+			}
+			return 0, false
+		},
+		PPID: func(tid int) (int, bool) {
+			if t := sess.Tasks(); t != nil {
+				return t.PPID(tid)
 			}
 			return 0, false
 		},

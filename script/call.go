@@ -51,13 +51,19 @@ var funcs = map[string]funcSpec{
 	"exit": {0, 1, TypeVoid}, "ksym": {1, 1, TypeString}, "kaddr": {1, 1, TypeInt},
 	"ntop": {1, 2, TypeString}, "strftime": {2, 2, TypeString},
 	"kstack": {1, 2, TypeStack},
+	// syscall_name is tracer's own: the name of a system call number
+	// (raw_syscalls' id), which bpftrace leaves to the reader.
+	"syscall_name": {1, 1, TypeString},
+	// table is tracer's own: BCC's tables, one printf per entry of a
+	// map, largest first, with the values of other maps under the same key.
+	"table": {3, -1, TypeVoid},
 }
 
 // Functions lists the names of the functions tracer provides, for
 // documentation and completion.
 func Functions() []string {
 	return []string{"printf", "print", "time", "str", "join", "count", "sum", "avg", "min", "max",
-		"stats", "hist", "lhist", "delete", "clear", "zero", "exit", "ksym", "kaddr", "ntop", "strftime", "kstack"}
+		"stats", "hist", "lhist", "delete", "clear", "zero", "exit", "ksym", "kaddr", "ntop", "strftime", "kstack", "syscall_name", "table"}
 }
 
 func (c *checker) call(e *Call) Type {
@@ -290,6 +296,14 @@ func (c *checker) callArgs(e *Call) {
 		c.wantInt(a[1], "strftime", "the time")
 	case "kstack":
 		c.kstackArgs(e)
+	case "syscall_name":
+		c.wantInt(a[0], "syscall_name", "the system call number")
+	case "table":
+		c.wantLiteralString(a[0], "table", "the row format")
+		c.wantInt(a[1], "table", "the number of rows")
+		for _, m := range a[2:] {
+			c.wantMap(m, "table", false)
+		}
 	}
 }
 

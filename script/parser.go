@@ -586,6 +586,9 @@ var builtins = map[string]bool{
 	"args": true, "kstack": true, "ustack": true, "curtask": true, "rand": true,
 	"cgroup": true, "ctx": true, "cpid": true, "username": true, "numaid": true,
 	"jiffies": true, "stack": true, "sarg": true, "__probe": true,
+	// ppid is tracer's own: the parent process at the event, from the
+	// session's process context (bpftrace reads curtask->real_parent).
+	"ppid": true,
 }
 
 func isBuiltin(name string) bool {

@@ -119,7 +119,6 @@ const MaxKeys = 4
 var unsupported = map[string]string{
 	"ksym":     "ksym() is not supported by tracer run yet",
 	"kaddr":    "kaddr() is not supported by tracer run yet",
-	"ntop":     "ntop() is not supported by tracer run yet",
 	"strftime": "strftime() is not supported by tracer run yet",
 	"kstack":   "kstack is not supported by tracer run yet",
 }

@@ -1,7 +1,9 @@
 package run
 
 import (
+	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -548,6 +550,8 @@ func (k *compiler) builtin(e *script.Builtin) evalFn {
 		return func(c *Ctx) Value { return strV(c.comm()) }
 	case "cpu":
 		return func(c *Ctx) Value { return intV(int64(c.cpu)) }
+	case "ppid":
+		return func(c *Ctx) Value { return intV(int64(c.ppid())) }
 	case "nsecs":
 		return func(c *Ctx) Value { return intV(int64(c.ts)) }
 	case "elapsed":
@@ -583,6 +587,11 @@ func (k *compiler) callExpr(e *script.Call) evalFn {
 			slot = k.fieldSlot(f.Name)
 		}
 		return func(c *Ctx) Value { return strV(c.str(slot, x(c), limit(c).I)) }
+	case "ntop":
+		return k.ntop(e)
+	case "syscall_name":
+		x := k.expr(e.Args[0])
+		return func(c *Ctx) Value { return strV(syscallName(x(c).I)) }
 	}
 	fn := k.callStmt(e)
 	return func(c *Ctx) Value { fn(c); return Value{} }
@@ -598,6 +607,8 @@ func (k *compiler) callStmt(e *script.Call) execFn {
 		return k.printf(e)
 	case "print":
 		return k.print(e)
+	case "table":
+		return k.table(e)
 	case "time":
 		format := "%H:%M:%S\n"
 		if len(e.Args) > 0 {
@@ -672,4 +683,58 @@ func (k *compiler) callStmt(e *script.Call) execFn {
 	}
 	k.fail(e.Pos, "%s() is not supported by tracer run here", e.Name)
 	return nil
+}
+
+// ntop is ntop([af,] addr): an address field of a tracepoint (a u8[4] or
+// u8[16] array such as inet_sock_set_state's saddr_v6) or an integer
+// holding an IPv4 address as it lies in memory.
+func (k *compiler) ntop(e *script.Call) evalFn {
+	addr := e.Args[len(e.Args)-1]
+	af := evalFn(func(*Ctx) Value { return intV(0) })
+	if len(e.Args) == 2 {
+		af = k.expr(e.Args[0])
+	}
+	if f, ok := addr.(*script.Field); ok && isArgs(f.X) {
+		slot := k.fieldSlot(f.Name)
+		return func(c *Ctx) Value {
+			b := c.fieldBytes(slot)
+			if b == nil {
+				// Not an array on this event: an integer field.
+				return strV(ntopInt(c.field(slot).I))
+			}
+			return strV(ntopBytes(b, af(c).I))
+		}
+	}
+	x := k.expr(addr)
+	return func(c *Ctx) Value { return strV(ntopInt(x(c).I)) }
+}
+
+// afInet6 is AF_INET6; with it ntop formats 16 bytes, else 4.
+const afInet6 = 10
+
+func ntopBytes(b []byte, af int64) string {
+	if (af == afInet6 || af == 0) && len(b) >= 16 {
+		return netip.AddrFrom16([16]byte(b[:16])).String()
+	}
+	if len(b) >= 4 {
+		return netip.AddrFrom4([4]byte(b[:4])).String()
+	}
+	return ""
+}
+
+// ntopInt formats an IPv4 address held in an integer: its bytes in memory
+// order, which on a little-endian machine is the low byte first.
+func ntopInt(v int64) string {
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], uint32(v))
+	return netip.AddrFrom4(b).String()
+}
+
+// syscallName is the name of system call number n on this architecture,
+// or the number when tracer does not know it.
+func syscallName(n int64) string {
+	if s, ok := sysNames[n]; ok {
+		return s
+	}
+	return strconv.FormatInt(n, 10)
 }

@@ -136,6 +136,75 @@ func (rt *Runtime) emit(typ string, text []byte) {
 	}
 }
 
+// table is table(FORMAT, TOP, @first, @more...): for each entry of
+// @first, largest value first (the first TOP, all when TOP <= 0), one
+// printf of FORMAT with the entry's keys, its value, then the value of
+// each further map under the same keys (0 or "" where it has none). It
+// prints BCC's tables (syscount's SYSCALL COUNT TIME), which bpftrace's
+// one-map print cannot. Histograms cannot be table cells.
+func (k *compiler) table(e *script.Call) execFn {
+	lit, ok := e.Args[0].(*script.StrLit)
+	if !ok {
+		k.fail(e.Pos, "table(): the format must be a string literal")
+		return nil
+	}
+	parts := parseFormat(lit.Value)
+	top := k.expr(e.Args[1])
+	var maps []*Map
+	for _, a := range e.Args[2:] {
+		m, ok := a.(*script.MapRef)
+		if !ok {
+			k.fail(a.Position(), "table() takes maps after the format and the row count")
+			return nil
+		}
+		mp, _ := k.mapAndKey(m)
+		if kind := mp.info.Kind; kind == script.MapHist || kind == script.MapLhist {
+			k.fail(a.Position(), "table(): @%s is a histogram; print it with print()", m.Name)
+			return nil
+		}
+		maps = append(maps, mp)
+	}
+	return func(c *Ctx) flow {
+		rt := c.rt
+		rows := maps[0].sorted()
+		n := int(top(c).I)
+		if n <= 0 || n > len(rows) {
+			n = len(rows)
+		}
+		vals := make([]Value, 0, 8)
+		for i := len(rows) - 1; i >= len(rows)-n; i-- {
+			r := rows[i]
+			vals = vals[:0]
+			vals = append(vals, r.k.v[:r.k.n]...)
+			vals = append(vals, r.e.value(maps[0]))
+			for _, m := range maps[1:] {
+				v := Value{K: kInt}
+				if e, ok := m.t.Get(r.k); ok {
+					v = e.value(m)
+				}
+				vals = append(vals, v)
+			}
+			b := rt.scratch[:0]
+			ai := 0
+			for _, p := range parts {
+				if p.verb == "" {
+					b = append(b, p.lit...)
+					continue
+				}
+				var v Value
+				if ai < len(vals) {
+					v = vals[ai]
+				}
+				ai++
+				b = appendConv(b, p, v)
+			}
+			rt.scratch = b
+			rt.emit("printf", b)
+		}
+		return flowNext
+	}
+}
+
 func (k *compiler) print(e *script.Call) execFn {
 	if m, ok := e.Args[0].(*script.MapRef); ok && m.Keys == nil {
 		if mi := k.rt.plan.Info.Maps[m.Name]; mi != nil && (len(mi.Keys) > 0 || mi.Kind.IsAggregate()) {

@@ -164,3 +164,40 @@ func BenchmarkCount(b *testing.B) {
 		rt.Record(r)
 	}
 }
+
+// TestTable: table() prints BCC's columns, largest first, the top N,
+// with a second map's value under the same key.
+func TestTable(t *testing.T) {
+	rt, out, mk := setup(t, `tracepoint:raw_syscalls:sys_enter { @c[syscall_name(args->id)] = count(); @s[syscall_name(args->id)] = sum(args->id); }
+END { table("%-8s %3d %4d\n", 2, @c, @s); clear(@c); clear(@s); }`, false)
+	for _, r := range []*parse.Record{mk(1, 0), mk(1, 39), mk(1, 39), mk(1, 110), mk(1, 110), mk(1, 110), mk(1, 99999)} {
+		if err := rt.Record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt.opts.Tool = true
+	if err := rt.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	want := "getppid    3  330\ngetpid     2   78\n"
+	if out.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+func TestNtopAndNames(t *testing.T) {
+	if got := ntopBytes([]byte{127, 0, 0, 1}, 2); got != "127.0.0.1" {
+		t.Errorf("ntop v4: %s", got)
+	}
+	v6 := make([]byte, 16)
+	v6[15] = 1
+	if got := ntopBytes(v6, afInet6); got != "::1" {
+		t.Errorf("ntop v6: %s", got)
+	}
+	if got := syscallName(-5); got != "-5" {
+		t.Errorf("unknown syscall: %s", got)
+	}
+	if _, _, err := script.Compile(`BEGIN { printf("%d %s\n", ppid, syscall_name(0)); table("%d\n", 1, @x); @x[1] = 1; }`); err != nil {
+		t.Errorf("extensions refused: %v", err)
+	}
+}

@@ -50,6 +50,13 @@ type Options struct {
 	// context); PID gives its process. Nil: /proc, best effort.
 	Comm func(tid int) (string, bool)
 	PID  func(tid int) (int, bool)
+	// PPID gives a thread's parent process at the event, for tracer's
+	// ppid builtin. Nil: /proc, best effort.
+	PPID func(tid int) (int, bool)
+	// Tool leaves out bpftrace's "Attaching N probes..." line and its
+	// printing of every map at exit: the embedded tools print what they
+	// mean to, in BEGIN and END, in their own columns.
+	Tool bool
 	// Now returns the monotonic clock in the records' unit (ns), for
 	// BEGIN, END and interval probes, which have no record.
 	Now func() uint64
@@ -232,7 +239,9 @@ func (rt *Runtime) Attached() int { return rt.plan.Attached }
 // returns ErrExit when BEGIN called exit().
 func (rt *Runtime) Start() error {
 	n := rt.plan.Attached
-	if rt.opts.JSON {
+	if rt.opts.Tool {
+		// No line of bpftrace's: the tool's BEGIN says what it traces.
+	} else if rt.opts.JSON {
 		rt.buf = append(rt.buf[:0], `{"type": "attached_probes", "data": {"probes": `...)
 		rt.buf = strconv.AppendInt(rt.buf, int64(n), 10)
 		rt.buf = append(rt.buf, "}}\n"...)
@@ -352,6 +361,9 @@ func (rt *Runtime) Finish() error {
 			break
 		}
 	}
+	if rt.opts.Tool {
+		return rt.write()
+	}
 	rt.buf = append(rt.buf[:0], "\n\n"...)
 	if err := rt.write(); err != nil {
 		return err
@@ -398,13 +410,17 @@ func (rt *Runtime) noteOnce(key, format string, args ...any) {
 // uid and gid are best effort: the process's ids now, from /proc.
 func (rt *Runtime) uid(pid int) int { return tracefs.ReadUID(pid) }
 
-func (rt *Runtime) gid(pid int) int {
+func (rt *Runtime) gid(pid int) int { return procStatusInt(pid, "Gid:") }
+
+// procStatusInt is the first number of a /proc/PID/status line, -1 when
+// the process is gone.
+func procStatusInt(pid int, key string) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "Gid:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			f := strings.Fields(rest)
 			if len(f) > 0 {
 				n, _ := strconv.Atoi(f[0])
@@ -455,6 +471,30 @@ func (c *Ctx) pid() int {
 		}
 	}
 	return c.tid
+}
+
+// ppid is the parent of the event's process: the session's process
+// context, else /proc now (best effort), else 0.
+func (c *Ctx) ppid() int {
+	if c.rec == nil {
+		return os.Getppid()
+	}
+	if c.rt.opts.PPID != nil {
+		if p, ok := c.rt.opts.PPID(c.tid); ok {
+			return p
+		}
+	}
+	return procStatusInt(c.tid, "PPid:")
+}
+
+// fieldBytes is the raw bytes of args->NAME (an array such as
+// inet_sock_set_state's saddr), nil when the event lacks it.
+func (c *Ctx) fieldBytes(slot int) []byte {
+	if c.b == nil || slot >= len(c.b.fields) || c.b.fields[slot] < 0 {
+		return nil
+	}
+	b, _ := c.rec.Bytes(c.b.fields[slot])
+	return b
 }
 
 func (c *Ctx) comm() string {
