@@ -251,7 +251,7 @@ func (x *execSnoop) finish(st *execState, pid int) {
 		if st.comm == "" {
 			x.context(st, pid)
 		}
-		if argv, trunc, ok := f.Argv(st.tid, st.ts); ok {
+		if argv, trunc, ok := f.ArgvAt(st.tid, st.ts, st.argvPtr); ok {
 			st.argv, st.truncated, st.argvFrom = argv, trunc, f.Way.String()
 		} else if argv, ok := tracefs.ReadUserArgv(pid, st.argvPtr); ok && len(argv) > 0 {
 			// The caller is still there, and its argv with it.
@@ -269,7 +269,7 @@ func (x *execSnoop) finish(st *execState, pid int) {
 	if !st.execd {
 		x.context(st, pid)
 	}
-	if argv, trunc, ok := f.Argv(st.tid, st.ts); ok {
+	if argv, trunc, ok := f.ArgvAt(st.tid, st.ts, st.argvPtr); ok {
 		// Copied at the call (eprobe, kprobe, or the caller's libc).
 		st.argv, st.truncated, st.argvFrom = argv, trunc, f.Way.String()
 		x.emit(st, pid)

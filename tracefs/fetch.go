@@ -530,7 +530,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 					}
 					done[s.Offset] = true
 					a := "$arg" + strconv.Itoa(arg)
-					spec := fmt.Sprintf("uprobe:%s:0x%x", file, s.Offset) + argvFetchArgs(f.maxArgs, func(i int) string {
+					spec := fmt.Sprintf("uprobe:%s:0x%x argvp=%s:x64", file, s.Offset, a) + argvFetchArgs(f.maxArgs, func(i int) string {
 						return "+" + strconv.Itoa(8*i) + "(" + a + ")"
 					}, true)
 					f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec})
@@ -786,6 +786,7 @@ func (f *Fetch) bind(d *parse.Decoder, s *Session) {
 		src := &fetchSource{probe: true, late: f.eventLate[i], path: sc.FieldIndex("path"), ptr: sc.FieldIndex("ptr"), argc: sc.FieldIndex("argc")}
 		if sc.FieldIndex("a0") >= 0 {
 			src.kind = "argv"
+			src.ptr = sc.FieldIndex("argvp")
 			for i := 0; i <= f.maxArgs; i++ {
 				if j := sc.FieldIndex("a" + strconv.Itoa(i)); j >= 0 {
 					src.args = append(src.args, j)
@@ -825,6 +826,9 @@ func (f *Fetch) observe(r *parse.Record) {
 			n = min(n, int(r.Uint(src.argc)))
 		}
 		v := fetchValue{ts: r.TS, argv: make([]string, 0, n)}
+		if src.ptr >= 0 {
+			v.ptr, v.hasPtr = r.Uint(src.ptr), true
+		}
 		for i, idx := range src.args {
 			if i >= n {
 				break
@@ -880,19 +884,31 @@ func cstrBytes(b []byte) []byte {
 
 // callerSlack is how long before a syscall's enter event a value copied
 // in the caller (a uprobe on libc's wrapper, which runs first) may be.
-const callerSlack = 5_000_000 // 5 ms of trace clock (ns for the default clock)
+// A loaded machine can preempt the caller between the two for
+// milliseconds; the address check (ArgvAt) is the exact one.
+const callerSlack = 1_000_000_000 // 1 s of trace clock (ns for the default clock)
 
 // Argv takes the argv copied at the call by thread tid for the exec whose
 // sys_enter event came at enterTS (0: any). A value from before that call
 // belongs to an earlier one and is dropped. truncated says more than
 // MaxArgs were passed.
 func (f *Fetch) Argv(tid int, enterTS uint64) (argv []string, truncated bool, ok bool) {
+	return f.ArgvAt(tid, enterTS, 0)
+}
+
+// ArgvAt is Argv for the exec whose sys_enter event carried the argv
+// address argvPtr (0: unknown): a value copied in user space at another
+// address belongs to another call.
+func (f *Fetch) ArgvAt(tid int, enterTS, argvPtr uint64) (argv []string, truncated bool, ok bool) {
 	v, ok := f.vals[int32(tid)]
 	if !ok || v.argv == nil {
 		return nil, false, false
 	}
 	delete(f.vals, int32(tid))
 	if enterTS > callerSlack && v.ts < enterTS-callerSlack {
+		return nil, false, false
+	}
+	if v.hasPtr && argvPtr != 0 && v.ptr != argvPtr {
 		return nil, false, false
 	}
 	return v.argv, v.truncated, true
