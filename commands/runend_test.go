@@ -94,7 +94,14 @@ func TestRecordChildDiesWithTracer(t *testing.T) {
 			defer removeInstancesOf(cmd.Process.Pid)
 			name := waitInstance(t, cmd.Process.Pid)
 			child := heldChildPID(t, name)
-			time.Sleep(100 * time.Millisecond)
+			// Kill tracer only once the held child has become the command
+			// (a child still held dies with its pipe, keep or not; in a
+			// slow VM that takes a while).
+			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+				if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child)); strings.TrimSpace(string(b)) == "sleep" {
+					break
+				}
+			}
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			gone := waitGone(child, 2*time.Second)
