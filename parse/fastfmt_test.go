@@ -1,9 +1,11 @@
 package parse
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -116,6 +118,52 @@ func TestFastPathsMatchGeneric(t *testing.T) {
 					want := string(gp.appendBody(nil, &r, f.dec))
 					if got != want {
 						t.Errorf("%s (be %v, %d bytes): fast %q, generic %q", s.FullName(), variant.be, cut, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestJSONHeadFast checks the JSON line's start (timestamps, pid and comm
+// from the ready-made heads) against the generic formulation.
+func TestJSONHeadFast(t *testing.T) {
+	s, err := ParseFormat("sched", []byte(schedSwitchFormat), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDecoder(Layout{LongSize: 8})
+	d.Comms = ParseSavedCmdlines([]byte("1 a\n2 exactly16charsxx\n3 seventeen-chars-x\n4 \n5 co\"mm\n6 \xffbad\n7 tab\tx\n2147483647 max"))
+	d.Comms.Set(9999999, "set")
+	tss := []uint64{0, 499, 500, 999999499, 999999500, 1e9, 1e9 + 999999500, 12345678901234, 99999999999500,
+		1e17 - 1, 1e17, 1e15, math.MaxUint64 - 1000, math.MaxUint64}
+	pids := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9999999, 10000000, -1, math.MaxInt32, math.MinInt32}
+	for _, clock := range []string{"local", "counter"} {
+		d.SetClock(clock)
+		for _, ts := range tss {
+			for _, pid := range pids {
+				for _, cpu := range []int{0, 7, 1000, -1} {
+					data := make([]byte, 64)
+					data[2], data[3] = 0x0d, 0x21
+					data[4], data[5], data[6], data[7] = byte(pid), byte(pid>>8), byte(pid>>16), byte(pid>>24)
+					rec := &Record{Schema: s, CPU: cpu, TS: ts, Data: data, longSize: 8}
+					got := string(d.AppendJSON([]byte("x"), rec))
+					want := "x" + `{"ts":` + strconv.FormatUint(ts, 10) + `,"time":"`
+					if d.nsClock {
+						us := (ts + 500) / 1000
+						want += strconv.FormatUint(us/1e6, 10) + "." + fmt.Sprintf("%06d", us%1e6)
+					} else {
+						want += strconv.FormatUint(ts, 10)
+					}
+					want += `","cpu":` + strconv.Itoa(cpu) + `,"pid":` + strconv.Itoa(int(pid)) + `,"comm":`
+					if c, ok := d.Comms.Lookup(int(pid)); ok && pid >= 0 {
+						want += string(AppendJSONString(nil, c))
+					} else {
+						want += "null"
+					}
+					want += `,"flags":"` + string(appendLatFmt(nil, 0x0d, 0x21, d.latStyle)) + `","event":"sched:sched_switch",`
+					if !strings.HasPrefix(got, want) {
+						t.Fatalf("ts %d pid %d cpu %d:\n got %q\nwant %q...", ts, pid, cpu, got, want)
 					}
 				}
 			}

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,6 +162,57 @@ type commSlot struct {
 	hasHead bool
 	head    [commHeadLen]byte
 	comm    string
+	// jsonHead[:jsonLen] is the JSON line's `,"pid":N,"comm":"NAME","flags":"`
+	// for this pid and comm, when it fits (jsonLen 0: it does not).
+	jsonLen  uint8
+	jsonHead [jsonHeadMax]byte
+}
+
+// jsonHeadMax holds a JSON head with a 10-digit pid and a 16-byte comm
+// that needs no escaping; other comms take the slow path.
+const jsonHeadMax = len(`,"pid":`) + 10 + len(`,"comm":"`) + 16 + len(`","flags":"`)
+
+// makeJSONHead fills e's JSON head from its pid and comm if it fits.
+func (e *commSlot) makeJSONHead() {
+	e.jsonLen = 0
+	if e.pid < 0 || len(e.comm) > 16 {
+		return // JSON names no comm for a negative pid
+	}
+	for i := 0; i < len(e.comm); i++ {
+		if !jsonPlain[e.comm[i]] {
+			return // escaped: may not fit, and is rare
+		}
+	}
+	// It fits, so the appends stay in jsonHead.
+	e.jsonLen = uint8(len(appendJSONPidCommHead(e.jsonHead[:0], int(e.pid), e.comm)))
+}
+
+// appendJSONPidCommHead appends `,"pid":N,"comm":"NAME","flags":"`.
+func appendJSONPidCommHead(dst []byte, pid int, comm string) []byte {
+	dst = append(dst, `,"pid":`...)
+	dst = appendDecInt(dst, int64(pid))
+	dst = append(dst, `,"comm":`...)
+	dst = appendJSONString(dst, comm)
+	return append(dst, `,"flags":"`...)
+}
+
+// idleJSONHead is the JSON head of pid 0, which Lookup always names.
+var idleJSONHead = appendJSONPidCommHead(nil, 0, "<idle>")
+
+// jsonHead returns the ready-made JSON head of pid (see commSlot), or nil
+// when the table has none: the caller then writes it with Lookup, which
+// may also ask Miss.
+func (c *Comms) jsonHead(pid int) []byte {
+	if pid == 0 {
+		return idleJSONHead
+	}
+	if c == nil || pid < 0 || pid > math.MaxInt32 {
+		return nil
+	}
+	if e := c.slot(int32(pid)); e != nil && e.jsonLen > 0 {
+		return e.jsonHead[:e.jsonLen]
+	}
+	return nil
 }
 
 const commHeadLen = 16 + 1 + 7
@@ -207,6 +259,7 @@ func (c *Comms) put(pid int32, comm string) {
 		if !e.used || e.pid == pid {
 			*e = commSlot{pid: pid, used: true, comm: comm}
 			e.hasHead = makeCommHead(&e.head, int(pid), comm)
+			e.makeJSONHead()
 			return
 		}
 	}
