@@ -170,3 +170,52 @@ func TestJSONHeadFast(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyTables: the lazily parsed kallsyms and printk_formats answer
+// as the eager ones, and saved_cmdlines padded with empty lines (as 6.18
+// reads) parses to its entries only.
+func TestLazyTables(t *testing.T) {
+	ks := []byte(capKallsyms)
+	eager, lazy := ParseKallsyms(ks), LazyKallsyms(ks)
+	if eager.Len() == 0 || lazy.Len() != eager.Len() {
+		t.Fatalf("lazy kallsyms: %d symbols, eager %d", lazy.Len(), eager.Len())
+	}
+	for i, a := range eager.addrs {
+		for _, addr := range []uint64{a, a + 1, a - 1} {
+			n1, m1, o1, s1, ok1 := eager.Lookup(addr)
+			n2, m2, o2, s2, ok2 := LazyKallsyms(ks).Lookup(addr)
+			if n1 != n2 || m1 != m2 || o1 != o2 || s1 != s2 || ok1 != ok2 {
+				t.Fatalf("symbol %d at %#x: lazy %s %s %d %d %v, eager %s %s %d %d %v", i, addr, n2, m2, o2, s2, ok2, n1, m1, o1, s1, ok1)
+			}
+		}
+	}
+	pk := []byte(testPrintk)
+	ep, lp := ParsePrintkFormats(pk), LazyPrintkFormats(pk)
+	for addr := range ep.m {
+		a, _ := ep.Lookup(addr)
+		if b, ok := lp.Lookup(addr); !ok || a != b {
+			t.Errorf("printk %#x: lazy %q, eager %q", addr, b, a)
+		}
+	}
+	if lp.Len() != ep.Len() || ep.Len() == 0 {
+		t.Errorf("printk: lazy %d, eager %d", lp.Len(), ep.Len())
+	}
+	c := ParseSavedCmdlines([]byte("1 init\n\n\n\n12 a b\nbad\n 3 x\n12 again\n\n\n"))
+	if c.Len() != 2 || len(c.tab) > 16 {
+		t.Errorf("cmdlines: %d entries in a table of %d", c.Len(), len(c.tab))
+	}
+	for pid, want := range map[int]string{1: "init", 12: "again"} {
+		if got, ok := c.Lookup(pid); !ok || got != want {
+			t.Errorf("pid %d: %q, want %q", pid, got, want)
+		}
+	}
+	for i := 100; i < 200; i++ {
+		c.Set(i, "n"+strconv.Itoa(i))
+	}
+	if got, ok := c.Lookup(150); c.Len() != 102 || !ok || got != "n150" {
+		t.Errorf("after Set: %d entries, pid 150 %q", c.Len(), got)
+	}
+	if got, _ := c.Lookup(1); got != "init" {
+		t.Errorf("after growing: pid 1 %q", got)
+	}
+}
