@@ -62,9 +62,24 @@ func putDigits(b []byte, v uint64) {
 }
 
 // appendDec appends v in decimal, as strconv.AppendUint(dst, v, 10).
+// Values below 10^8 (pids, CPUs, seconds, most fields) are written in
+// groups of up to four digits by single appends, with no length
+// computation, digit loop or further call: JSON lines are mostly such
+// numbers.
 func appendDec(dst []byte, v uint64) []byte {
-	if v < 10 {
+	switch {
+	case v < 10:
 		return append(dst, byte('0'+v))
+	case v < 100:
+		return append(dst, digits2[2*v], digits2[2*v+1])
+	case v < 1e4:
+		return appendDec4(dst, uint32(v))
+	case v < 1e8:
+		hi, lo := uint32(v)/1e4, uint32(v)%1e4
+		return appendFixed4(appendDec4(dst, hi), lo)
+	case v < 1e16:
+		q := v / 1e8
+		return appendFixed8(appendDec(dst, q), uint32(v-q*1e8))
 	}
 	n := decLen(v)
 	l := len(dst)
@@ -74,6 +89,46 @@ func appendDec(dst []byte, v uint64) []byte {
 	dst = dst[:l+n]
 	putDigits(dst[l:], v)
 	return dst
+}
+
+// appendDec4 appends v < 10000 in decimal.
+func appendDec4(dst []byte, v uint32) []byte {
+	switch {
+	case v < 10:
+		return append(dst, byte('0'+v))
+	case v < 100:
+		return append(dst, digits2[2*v], digits2[2*v+1])
+	case v < 1000:
+		a, b := v/100, v%100
+		return append(dst, byte('0'+a), digits2[2*b], digits2[2*b+1])
+	}
+	return appendFixed4(dst, v%1e4)
+}
+
+// appendFixed4 appends v < 10000 as exactly four digits.
+func appendFixed4(dst []byte, v uint32) []byte {
+	a, b := v/100%100, v%100
+	return append(dst, digits2[2*a], digits2[2*a+1], digits2[2*b], digits2[2*b+1])
+}
+
+// appendFixed8 appends v < 10^8 as exactly eight digits.
+func appendFixed8(dst []byte, v uint32) []byte {
+	hi, lo := v/1e4%1e4, v%1e4
+	a, b, c, d := hi/100%100, hi%100, lo/100%100, lo%100
+	return append(dst, digits2[2*a], digits2[2*a+1], digits2[2*b], digits2[2*b+1],
+		digits2[2*c], digits2[2*c+1], digits2[2*d], digits2[2*d+1])
+}
+
+// appendFixed9 appends v < 10^9 as exactly nine digits.
+func appendFixed9(dst []byte, v uint32) []byte {
+	q := v / 1e8 % 10
+	return appendFixed8(append(dst, byte('0'+q)), v-q*1e8)
+}
+
+// appendFixed6 appends v < 10^6 as exactly six digits.
+func appendFixed6(dst []byte, v uint32) []byte {
+	hi, mid, lo := v/10000%100, v/100%100, v%100
+	return append(dst, digits2[2*hi], digits2[2*hi+1], digits2[2*mid], digits2[2*mid+1], digits2[2*lo], digits2[2*lo+1])
 }
 
 // appendDecInt appends v in decimal, as strconv.AppendInt(dst, v, 10).

@@ -75,8 +75,9 @@ type Schema struct {
 	// sysArgs: for a sys_enter event, the arguments print_syscall_enter
 	// prints, with the "__<arg>_val" user-space copy of each.
 	sysArgs []sysArg
-	// The escaped JSON of "system:name" and the rest of the line up to the
-	// first field, and of each field's key with its colon.
+	// The escaped JSON from the flags' closing quote through "system:name"
+	// to the first field's key, and of each further field's key with its
+	// comma and colon.
 	jsonEvent  string
 	jsonOps    []jsonOp
 	jsonFields int // len(Fields) when jsonOps was built
@@ -98,7 +99,7 @@ func (s *Schema) prepareJSON() {
 	b := appendJSONStringBody(nil, s.System)
 	b = append(b, ':')
 	b = appendJSONStringBody(b, s.Name)
-	s.jsonEvent = string(append(b, `","fields":{`...))
+	b = append(b, `","fields":{`...)
 	s.jsonOps = s.jsonOps[:0]
 	for i := range s.Fields {
 		f := &s.Fields[i]
@@ -119,6 +120,14 @@ func (s *Schema) prepareJSON() {
 		}
 		s.jsonOps = append(s.jsonOps, o)
 	}
+	// The constant text from the flags' closing quote to the first key is
+	// one copy per record.
+	head := append([]byte(`","event":"`), b...)
+	if len(s.jsonOps) > 0 {
+		head = append(head, s.jsonOps[0].key...)
+		s.jsonOps[0].key = ""
+	}
+	s.jsonEvent = string(head)
 	s.jsonFields = len(s.Fields)
 }
 

@@ -304,3 +304,48 @@ func benchRender(b *testing.B, render func(*Decoder, []byte, *Record) []byte) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
 }
+
+// getppidFormat is 6.18's syscalls:sys_enter_getppid, the event of
+// scripts/bench (a live capture decodes a stream of nothing else).
+const getppidFormat = `name: sys_enter_getppid
+ID: 305
+format:
+	field:unsigned short common_type;	offset:0;	size:2;	signed:0;
+	field:unsigned char common_flags;	offset:2;	size:1;	signed:0;
+	field:unsigned char common_preempt_count;	offset:3;	size:1;	signed:0;
+	field:int common_pid;	offset:4;	size:4;	signed:1;
+
+	field:int __syscall_nr;	offset:8;	size:4;	signed:1;
+
+print fmt: ""
+`
+
+// benchGetppid renders scripts/bench's event with the comm known, as the
+// live text and JSON sinks do.
+func benchGetppid(b *testing.B, render func(*Decoder, []byte, *Record) []byte) {
+	d := capDecoder(b)
+	s, err := d.AddFormat("syscalls", []byte(getppidFormat))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.SetKernelRelease("6.18.0")
+	d.Comms.Set(23518, "loadgen")
+	d.Compile()
+	rec := rawRecord(d, s, 23518, 0, 0, []byte{110, 0, 0, 0})
+	rec.CPU = 1
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rec.TS = 4128646626237 + uint64(i)*4278
+		buf = render(d, buf[:0], &rec)
+	}
+}
+
+func BenchmarkTextGetppid(b *testing.B) {
+	benchGetppid(b, func(d *Decoder, dst []byte, r *Record) []byte { return d.AppendText(dst, r) })
+}
+
+func BenchmarkJSONGetppid(b *testing.B) {
+	benchGetppid(b, func(d *Decoder, dst []byte, r *Record) []byte { return d.AppendJSON(dst, r) })
+}

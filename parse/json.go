@@ -68,11 +68,7 @@ import (
 // AppendJSON appends rec as one JSON object and a newline (see the schema
 // above) and returns the extended buffer. It allocates nothing.
 func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
-	dst = append(dst, `{"ts":`...)
-	dst = appendDec(dst, rec.TS)
-	dst = append(dst, `,"time":"`...)
-	dst = d.appendJSONTime(dst, rec.TS)
-	dst = append(dst, `","cpu":`...)
+	dst = d.appendJSONStamp(dst, rec.TS)
 	dst = appendDecInt(dst, int64(rec.CPU))
 	if rec.Kind == ItemLost {
 		dst = append(dst, `,"event":"lost","lost":`...)
@@ -84,29 +80,29 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 		return append(dst, "}\n"...)
 	}
 	pid, flags, pc := commonFields(rec)
-	dst = append(dst, `,"pid":`...)
-	dst = appendDecInt(dst, int64(pid))
-	dst = append(dst, `,"comm":`...)
-	if comm, ok := d.Comms.Lookup(pid); ok && pid >= 0 {
-		dst = appendJSONString(dst, comm)
+	// `,"pid":N,"comm":"NAME","flags":"` comes ready made from the comm
+	// table when it has one for this pid.
+	if h := d.Comms.jsonHead(pid); h != nil {
+		dst = append(dst, h...)
 	} else {
-		dst = append(dst, "null"...)
+		dst = d.appendJSONPidComm(dst, pid)
 	}
-	dst = append(dst, `,"flags":"`...)
 	dst = appendLatFmt(dst, flags, pc, d.latStyle)
-	dst = append(dst, '"')
 	s := rec.Schema
 	if s == nil {
-		dst = append(dst, `,"event":null,"id":`...)
+		dst = append(dst, `","event":null,"id":`...)
 		dst = strconv.AppendInt(dst, int64(rec.Type), 10)
 		return append(dst, "}\n"...)
 	}
-	dst = append(dst, `,"event":"`...)
 	if s.jsonEvent != "" && s.jsonFields == len(s.Fields) {
+		// jsonEvent runs from the flags' closing quote to the first
+		// field's key, whose own key is then empty.
 		dst = append(dst, s.jsonEvent...)
 		for k := range s.jsonOps {
 			o := &s.jsonOps[k]
-			dst = append(dst, o.key...)
+			if o.key != "" {
+				dst = append(dst, o.key...)
+			}
 			switch o.kind {
 			case jsonScalar:
 				v, ok := rec.readUint(o.off, o.size)
@@ -114,7 +110,11 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 				case !ok:
 					dst = append(dst, "null"...)
 				case o.signed:
-					dst = appendDecInt(dst, signExtend(v, o.size))
+					if x := signExtend(v, o.size); x >= 0 {
+						dst = appendDec(dst, uint64(x))
+					} else {
+						dst = appendDec(append(dst, '-'), uint64(-x))
+					}
 				default:
 					dst = appendDec(dst, v)
 				}
@@ -127,6 +127,7 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 		return append(dst, "}}\n"...)
 	}
 	// A schema not built by ParseFormat.
+	dst = append(dst, `","event":"`...)
 	dst = appendJSONStringBody(dst, s.System)
 	dst = append(dst, ':')
 	dst = appendJSONStringBody(dst, s.Name)
@@ -152,16 +153,59 @@ func (d *Decoder) AppendJSON(dst []byte, rec *Record) []byte {
 	return append(dst, "}}\n"...)
 }
 
+// appendJSONPidComm appends `,"pid":N,"comm":"NAME","flags":"` (comm
+// null when unknown), the part jsonHead keeps ready made.
+func (d *Decoder) appendJSONPidComm(dst []byte, pid int) []byte {
+	dst = append(dst, `,"pid":`...)
+	dst = appendDecInt(dst, int64(pid))
+	dst = append(dst, `,"comm":`...)
+	if comm, ok := d.Comms.Lookup(pid); ok && pid >= 0 {
+		dst = appendJSONString(dst, comm)
+	} else {
+		dst = append(dst, "null"...)
+	}
+	return append(dst, `,"flags":"`...)
+}
+
+// appendJSONStamp appends `{"ts":TS,"time":"TIME","cpu":`. For a
+// nanosecond clock TS is written as its seconds and nine digits of
+// nanoseconds, and TIME as the rounded seconds and six digits, without a
+// digit loop.
+func (d *Decoder) appendJSONStamp(dst []byte, ts uint64) []byte {
+	dst = append(dst, `{"ts":`...)
+	secs := ts / 1e9
+	if !d.nsClock || secs == 0 || secs >= 1e8 {
+		dst = appendDec(dst, ts)
+		dst = append(dst, `,"time":"`...)
+		dst = d.appendJSONTime(dst, ts)
+		return append(dst, `","cpu":`...)
+	}
+	m := len(dst)
+	dst = appendDec(dst, secs)
+	k := len(dst)
+	dst = appendFixed9(dst, uint32(ts-secs*1e9))
+	dst = append(dst, `,"time":"`...)
+	us := (ts + 500) / 1000
+	s2 := us / 1e6
+	if s2 == secs {
+		dst = append(dst, dst[m:k]...) // the same seconds, unless rounding carried
+	} else {
+		dst = appendDec(dst, s2)
+	}
+	dst = append(dst, '.')
+	dst = appendFixed6(dst, uint32(us-s2*1e6))
+	return append(dst, `","cpu":`...)
+}
+
 func (d *Decoder) appendJSONTime(dst []byte, ts uint64) []byte {
 	if !d.nsClock {
 		return appendDec(dst, ts)
 	}
 	us := (ts + 500) / 1000
 	secs := us / 1000000
-	frac := uint32(us - secs*1000000)
 	dst = appendDec(dst, secs)
-	hi, mid, lo := frac/10000, frac/100%100, frac%100
-	return append(dst, '.', digits2[2*hi], digits2[2*hi+1], digits2[2*mid], digits2[2*mid+1], digits2[2*lo], digits2[2*lo+1])
+	dst = append(dst, '.')
+	return appendFixed6(dst, uint32(us-secs*1000000))
 }
 
 // appendJSONField appends one field's value.

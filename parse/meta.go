@@ -2,9 +2,11 @@ package parse
 
 import (
 	"bytes"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -23,6 +25,26 @@ type Symbols struct {
 	// binary search, never a wrong answer. Atomics keep it race-free for
 	// decoders shared between goroutines.
 	hint [symHints]atomic.Uint32
+	// raw, when set, is kallsyms not parsed yet (LazyKallsyms): parsing
+	// a hundred thousand lines takes most of a start-up, and most
+	// traces never print a symbol.
+	raw  []byte
+	once sync.Once
+}
+
+// LazyKallsyms returns the table of kallsyms b, parsed on its first use
+// (safely for decoders shared between goroutines). b must not change.
+func LazyKallsyms(b []byte) *Symbols { return &Symbols{raw: b} }
+
+// load parses raw on the first call.
+func (s *Symbols) load() {
+	if s.raw == nil {
+		return
+	}
+	s.once.Do(func() {
+		p := ParseKallsyms(s.raw)
+		s.addrs, s.offs, s.ends, s.names = p.addrs, p.offs, p.ends, p.names
+	})
 }
 
 const symHints = 512
@@ -85,13 +107,18 @@ func (s *Symbols) Len() int {
 	if s == nil {
 		return 0
 	}
+	s.load()
 	return len(s.addrs)
 }
 
 // Lookup finds the symbol containing addr. size is the distance to the next
 // symbol (0 for the last one); module is "" for the core kernel.
 func (s *Symbols) Lookup(addr uint64) (name, module string, off, size uint64, ok bool) {
-	if s == nil || len(s.addrs) == 0 || addr < s.addrs[0] {
+	if s == nil {
+		return "", "", 0, 0, false
+	}
+	s.load()
+	if len(s.addrs) == 0 || addr < s.addrs[0] {
 		return "", "", 0, 0, false
 	}
 	// The last symbol at or below addr: addrs[0] <= addr, so i >= 0.
@@ -125,10 +152,12 @@ func (s *Symbols) Lookup(addr uint64) (name, module string, off, size uint64, ok
 // Comms maps pids to command names, from saved_cmdlines, as the kernel's
 // text prefix shows them.
 type Comms struct {
-	m map[int32]string
-	// tab mirrors m as an open-addressing table (linear probing, half
-	// full at most), which the text prefix looks up once per record.
+	// tab is an open-addressing table (linear probing, half full at
+	// most) of n pids, which the text prefix looks up once per record.
+	// It is the only index: a map beside it made parsing a kernel's
+	// thousands of saved comms the largest part of a report's start-up.
 	tab []commSlot
+	n   int
 	// Miss, if set, is asked about pids the table lacks. A live session
 	// uses it to re-read saved_cmdlines, where the kernel records the comm
 	// of a task shortly after it is first traced.
@@ -137,19 +166,32 @@ type Comms struct {
 
 // ParseSavedCmdlines parses "PID COMM" lines.
 func ParseSavedCmdlines(b []byte) *Comms {
-	c := &Comms{m: map[int32]string{}}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		sp := bytes.IndexByte(line, ' ')
+	// One string holds every name (the comms are substrings of it): a
+	// kernel may save thousands of comms. The table is not sized from the
+	// line count: 6.18 pads saved_cmdlines with empty lines, 25 per name.
+	all := string(b)
+	c := &Comms{}
+	for len(all) > 0 {
+		if all[0] == '\n' {
+			all = all[1:] // the padding, skipped without a search
+			continue
+		}
+		line := all
+		if i := strings.IndexByte(all, '\n'); i >= 0 {
+			line, all = all[:i], all[i+1:]
+		} else {
+			all = ""
+		}
+		sp := strings.IndexByte(line, ' ')
 		if sp <= 0 {
 			continue
 		}
-		pid, err := strconv.ParseInt(string(line[:sp]), 10, 32)
+		pid, err := strconv.ParseInt(line[:sp], 10, 32)
 		if err != nil {
 			continue
 		}
-		c.m[int32(pid)] = string(line[sp+1:])
+		c.Set(int(pid), line[sp+1:])
 	}
-	c.rebuild()
 	return c
 }
 
@@ -161,6 +203,57 @@ type commSlot struct {
 	hasHead bool
 	head    [commHeadLen]byte
 	comm    string
+	// jsonHead[:jsonLen] is the JSON line's `,"pid":N,"comm":"NAME","flags":"`
+	// for this pid and comm, when it fits (jsonLen 0: it does not).
+	jsonLen  uint8
+	jsonHead [jsonHeadMax]byte
+}
+
+// jsonHeadMax holds a JSON head with a 10-digit pid and a 16-byte comm
+// that needs no escaping; other comms take the slow path.
+const jsonHeadMax = len(`,"pid":`) + 10 + len(`,"comm":"`) + 16 + len(`","flags":"`)
+
+// makeJSONHead fills e's JSON head from its pid and comm if it fits.
+func (e *commSlot) makeJSONHead() {
+	e.jsonLen = 0
+	if e.pid < 0 || len(e.comm) > 16 {
+		return // JSON names no comm for a negative pid
+	}
+	for i := 0; i < len(e.comm); i++ {
+		if !jsonPlain[e.comm[i]] {
+			return // escaped: may not fit, and is rare
+		}
+	}
+	// It fits, so the appends stay in jsonHead.
+	e.jsonLen = uint8(len(appendJSONPidCommHead(e.jsonHead[:0], int(e.pid), e.comm)))
+}
+
+// appendJSONPidCommHead appends `,"pid":N,"comm":"NAME","flags":"`.
+func appendJSONPidCommHead(dst []byte, pid int, comm string) []byte {
+	dst = append(dst, `,"pid":`...)
+	dst = appendDecInt(dst, int64(pid))
+	dst = append(dst, `,"comm":`...)
+	dst = appendJSONString(dst, comm)
+	return append(dst, `,"flags":"`...)
+}
+
+// idleJSONHead is the JSON head of pid 0, which Lookup always names.
+var idleJSONHead = appendJSONPidCommHead(nil, 0, "<idle>")
+
+// jsonHead returns the ready-made JSON head of pid (see commSlot), or nil
+// when the table has none: the caller then writes it with Lookup, which
+// may also ask Miss.
+func (c *Comms) jsonHead(pid int) []byte {
+	if pid == 0 {
+		return idleJSONHead
+	}
+	if c == nil || pid < 0 || pid > math.MaxInt32 {
+		return nil
+	}
+	if e := c.slot(int32(pid)); e != nil && e.jsonLen > 0 {
+		return e.jsonHead[:e.jsonLen]
+	}
+	return nil
 }
 
 const commHeadLen = 16 + 1 + 7
@@ -189,26 +282,41 @@ var idleHead = func() (h [commHeadLen]byte) {
 
 func commHash(pid int32) uint { return uint(uint32(pid) * 0x9e3779b1) }
 
-// rebuild sizes tab for the entries of m and fills it.
-func (c *Comms) rebuild() {
-	n := 16
-	for n < 2*len(c.m)+2 {
-		n *= 2
+// grow sizes tab for n pids (at most half full) and moves the entries.
+func (c *Comms) grow(n int) {
+	size := 16
+	for size < 2*n+2 {
+		size *= 2
 	}
-	c.tab = make([]commSlot, n)
-	for pid, comm := range c.m {
-		c.put(pid, comm)
+	if size <= len(c.tab) {
+		return
+	}
+	old := c.tab
+	c.tab = make([]commSlot, size)
+	mask := uint(size - 1)
+	for k := range old {
+		if !old[k].used {
+			continue
+		}
+		i := commHash(old[k].pid) & mask
+		for c.tab[i].used {
+			i = (i + 1) & mask
+		}
+		c.tab[i] = old[k] // the heads depend on pid and comm only
 	}
 }
 
-func (c *Comms) put(pid int32, comm string) {
+// put sets pid's comm and says whether pid is new.
+func (c *Comms) put(pid int32, comm string) bool {
 	mask := uint(len(c.tab) - 1)
 	for i := commHash(pid) & mask; ; i = (i + 1) & mask {
 		e := &c.tab[i]
 		if !e.used || e.pid == pid {
+			added := !e.used
 			*e = commSlot{pid: pid, used: true, comm: comm}
 			e.hasHead = makeCommHead(&e.head, int(pid), comm)
-			return
+			e.makeJSONHead()
+			return added
 		}
 	}
 }
@@ -234,8 +342,7 @@ func (c *Comms) slot(pid int32) *commSlot {
 func (c *Comms) get(pid int32) (string, bool) {
 	t := c.tab
 	if len(t) == 0 {
-		s, ok := c.m[pid]
-		return s, ok
+		return "", false
 	}
 	mask := uint(len(t) - 1)
 	for i := commHash(pid) & mask; ; i = (i + 1) & mask {
@@ -251,14 +358,9 @@ func (c *Comms) get(pid int32) (string, bool) {
 
 // Set records a comm for a pid, for sources other than saved_cmdlines.
 func (c *Comms) Set(pid int, comm string) {
-	if c.m == nil {
-		c.m = map[int32]string{}
-	}
-	c.m[int32(pid)] = comm
-	if 2*len(c.m)+2 > len(c.tab) {
-		c.rebuild()
-	} else {
-		c.put(int32(pid), comm)
+	c.grow(c.n + 1)
+	if c.put(int32(pid), comm) {
+		c.n++
 	}
 }
 
@@ -283,13 +385,28 @@ func (c *Comms) Len() int {
 	if c == nil {
 		return 0
 	}
-	return len(c.m)
+	return c.n
 }
 
 // PrintkFormats maps the addresses of kernel format strings to the strings,
 // from printk_formats, for bprint events and %s of constant kernel strings.
 type PrintkFormats struct {
 	m map[uint64]string
+	// raw, when set, is printk_formats not parsed yet (LazyPrintkFormats).
+	raw  []byte
+	once sync.Once
+}
+
+// LazyPrintkFormats returns the table of printk_formats b, parsed on its
+// first use (safely for decoders shared between goroutines): only bprint
+// events and %s of kernel strings need it. b must not change.
+func LazyPrintkFormats(b []byte) *PrintkFormats { return &PrintkFormats{raw: b} }
+
+// load parses raw on the first call.
+func (p *PrintkFormats) load() {
+	if p.raw != nil {
+		p.once.Do(func() { p.m = ParsePrintkFormats(p.raw).m })
+	}
 }
 
 // ParsePrintkFormats parses `0xADDR : "string"` lines, undoing the kernel's
@@ -319,6 +436,7 @@ func (p *PrintkFormats) Lookup(addr uint64) (string, bool) {
 	if p == nil {
 		return "", false
 	}
+	p.load()
 	s, ok := p.m[addr]
 	return s, ok
 }
@@ -328,6 +446,7 @@ func (p *PrintkFormats) Len() int {
 	if p == nil {
 		return 0
 	}
+	p.load()
 	return len(p.m)
 }
 

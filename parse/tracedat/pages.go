@@ -19,7 +19,9 @@ func (f *File) SubbufSize(b *Buffer) int {
 // Decoder builds a decoder for the records of buffer b (nil: the first
 // buffer with data): the page layout follows the buffer's sub-buffer size,
 // and every format, kallsyms, printk_formats and saved_cmdlines in the
-// file are loaded. Formats that do not parse are skipped with a note.
+// file are loaded (symbols and printk formats parsed, print fmts compiled
+// on first use). Formats that do not parse are skipped with a note. Call
+// Compile on the decoder before sharing it between goroutines.
 func (f *File) Decoder(b *Buffer) (*parse.Decoder, error) {
 	if b == nil {
 		b = f.DataBuffer()
@@ -60,16 +62,18 @@ func (f *File) Decoder(b *Buffer) (*parse.Decoder, error) {
 			add(s.Name, fm)
 		}
 	}
+	// kallsyms and printk_formats are parsed, and print fmts compiled, on
+	// first use: most files print few of their events' formats and no
+	// symbol, and start-up was mostly this work.
 	if len(f.Kallsyms) > 0 {
-		d.Symbols = parse.ParseKallsyms(f.Kallsyms)
+		d.Symbols = parse.LazyKallsyms(f.Kallsyms)
 	}
 	if len(f.Printk) > 0 {
-		d.Printk = parse.ParsePrintkFormats(f.Printk)
+		d.Printk = parse.LazyPrintkFormats(f.Printk)
 	}
 	if len(f.Cmdlines) > 0 {
 		d.Comms = parse.ParseSavedCmdlines(f.Cmdlines)
 	}
-	d.Compile()
 	return d, nil
 }
 
