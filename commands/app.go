@@ -45,6 +45,9 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			resetCommand,
 			probeCommand,
 			runCommand,
+			completionCommand,
+			manCommand,
+			completeCommand,
 		},
 	}
 }
