@@ -2,7 +2,6 @@ package commands
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,8 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/urfave/cli/v2"
 )
 
 // getppidEnv makes the test binary a workload (see init): it waits for
@@ -308,30 +305,5 @@ func TestMetricsHistLatency(t *testing.T) {
 				t.Errorf("no histogram printed:\n%s", tr.out.String())
 			}
 		})
-	}
-}
-
-// TestStopOnIgnoresSIGPIPE: a scraper hanging up raises SIGPIPE, which
-// tracer catches for its stdout; it must not stop tracing.
-func TestStopOnIgnoresSIGPIPE(t *testing.T) {
-	c := cli.NewContext(cli.NewApp(), flag.NewFlagSet("t", flag.ContinueOnError), nil)
-	sigs := make(chan os.Signal, 2)
-	stopped := make(chan string, 1)
-	_, cancel, err := stopOn(c, sigs, nil, func(r string) { stopped <- r })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cancel()
-	sigs <- syscall.SIGPIPE
-	select {
-	case r := <-stopped:
-		t.Fatalf("stopped on SIGPIPE (%s)", r)
-	case <-time.After(100 * time.Millisecond):
-	}
-	sigs <- syscall.SIGTERM
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGTERM did not stop")
 	}
 }

@@ -188,16 +188,8 @@ func runRecord(c *cli.Context) error {
 // duration timer and must be called on the way out.
 func stopOn(c *cli.Context, sigs <-chan os.Signal, child *childProc, stop func(reason string)) (childDone chan struct{}, cancel func(), err error) {
 	go func() {
-		for sig := range sigs {
-			// SIGPIPE is caught only to turn a closed stdout into
-			// an EPIPE from the write, which ends the run there; a
-			// scraper of --metrics hanging up raises it too, and
-			// must not stop tracing.
-			if sig == syscall.SIGPIPE {
-				continue
-			}
+		if sig, ok := <-sigs; ok {
 			stop(sig.String())
-			return
 		}
 	}()
 	cancel = func() {}

@@ -317,7 +317,7 @@ func (s *Set) Serve(addr string) (*Server, error) {
 		fmt.Fprintln(w, "tracer: metrics at /metrics")
 	})
 	srv := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln, done: make(chan error, 1)}
-	go func() { srv.done <- srv.srv.Serve(ln) }()
+	go func() { srv.done <- srv.srv.Serve(noSigpipeListener{ln}) }()
 	return srv, nil
 }
 

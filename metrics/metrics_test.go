@@ -3,9 +3,14 @@ package metrics
 import (
 	"encoding/binary"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -234,5 +239,51 @@ func TestServe(t *testing.T) {
 	}
 	if err := srv.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestScraperHangsUp checks that a scraper resetting its connection in
+// the middle of a large response raises no SIGPIPE in a process that
+// catches it (tracer does, and stops tracing on it).
+func TestScraperHangsUp(t *testing.T) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+	sc := schema(t)
+	s := NewSet(100000)
+	k, _ := aggregate.NewKeyer([]string{"value"})
+	c := s.Counter("tracer_events_total", "test", k)
+	for i := range 50000 {
+		c.Add(rec(sc, 1, int64(i), "x"))
+	}
+	srv, err := s.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for range 5 {
+		conn, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
+		conn.Read(make([]byte, 10))
+		conn.(*net.TCPConn).SetLinger(0) // a reset, not a polite close
+		conn.Close()
+	}
+	select {
+	case sig := <-sigs:
+		t.Fatalf("a scraper hanging up raised %v", sig)
+	case <-time.After(time.Second):
+	}
+	// The server still serves whole responses afterwards.
+	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `tracer_events_total{value="49999"} 1`) {
+		t.Errorf("response after the hang-ups is incomplete (%d bytes)", len(b))
 	}
 }
