@@ -343,3 +343,20 @@ func (kh *KeyedHist) Rows(top int) []HistRow {
 	}
 	return out
 }
+
+// NumBuckets returns the number of buckets of h's shape, empty ones
+// included (for exporters that need every bound, not only the non-empty).
+func (h *Hist) NumBuckets() int { return len(h.counts) }
+
+// BucketCount returns the count of bucket i (0 <= i < NumBuckets).
+func (h *Hist) BucketCount(i int) uint64 { return h.counts[i] }
+
+// BucketHi returns the exclusive upper bound of bucket i, and false for
+// the open top bucket.
+func (h *Hist) BucketHi(i int) (int64, bool) {
+	b := h.describe(i)
+	if b.Hi == nil {
+		return 0, false
+	}
+	return *b.Hi, true
+}

@@ -46,6 +46,9 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			probeCommand,
 			runCommand,
 			toolsCommand,
+			completionCommand,
+			manCommand,
+			completeCommand,
 		}, toolCommands()...),
 	}
 	for _, cmd := range app.Commands {

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tracer-dev/tracer/aggregate"
+	"github.com/tracer-dev/tracer/metrics"
 	"github.com/tracer-dev/tracer/parse"
 	"github.com/tracer-dev/tracer/tracefs"
 )
@@ -36,6 +37,8 @@ end (not with --interval).
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` largest counts"},
 		maxKeysFlag,
 		inKernelFlag,
+		metricsFlag,
+		metricsMaxSeriesFlag,
 	),
 	Action: runCount,
 }
@@ -79,12 +82,25 @@ func runCount(c *cli.Context) error {
 			return err
 		}
 	}
+	lm, err := startMetrics(c)
+	if err != nil {
+		return err
+	}
+	defer lm.close()
+	var mctr *metrics.Counter
+	if lm != nil {
+		mk, _ := aggregate.NewKeyer(strings.Split(c.String("by"), ","))
+		mctr = lm.set.Counter("tracer_events_total", "Events counted per key (--by), since tracer started.", mk)
+	}
 	var kagg kernelAgg
 	start := time.Now()
 	spec := &liveSpec{
 		events: events, globals: true, childArgs: command,
 		open: func(s *tracefs.Session) error {
 			k.Comm = commLookup(s)
+			if mctr != nil {
+				mctr.Keyer().Comm = k.Comm
+			}
 			if err := checkKeys(s, k); err != nil {
 				return err
 			}
@@ -96,6 +112,11 @@ func runCount(c *cli.Context) error {
 		record: func(r *parse.Record) error {
 			if !inKernel {
 				ctr.Add(r)
+			}
+			if mctr != nil {
+				lm.set.Lock()
+				mctr.Add(r)
+				lm.set.Unlock()
 			}
 			return nil
 		},
@@ -120,6 +141,7 @@ func runCount(c *cli.Context) error {
 			return err
 		},
 	}
+	lm.attach(spec)
 	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
 }
 

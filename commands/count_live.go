@@ -72,6 +72,9 @@ type liveSpec struct {
 	cleanup func() error
 	// clock is the trace clock ("" keeps the kernel's default).
 	clock string
+	// poll, if set, runs on the tracing goroutine whenever the session
+	// waits and every 1024 records (--metrics refreshes loss counters).
+	poll func()
 }
 
 // errLiveDone, returned by a spec's record or tick, ends the run as if
@@ -105,10 +108,14 @@ func sessionLoss(s *tracefs.Session) aggregate.Loss {
 	stats := s.KernelStats()
 	var cpus []aggregate.CPULoss
 	for _, c := range s.Counts() {
-		st := stats[c.CPU]
-		cpus = append(cpus, aggregate.CPULoss{InPages: c.Lost, UnknownInPages: c.LostUnknown, Overrun: st.Overrun, CommitOverrun: st.CommitOverrun, Dropped: st.DroppedEvents})
+		cpus = append(cpus, cpuLoss(c, stats[c.CPU]))
 	}
 	return aggregate.SumLoss(cpus)
+}
+
+// cpuLoss is one CPU's loss from the pages read and its kernel counters.
+func cpuLoss(c tracefs.CPUCount, st tracefs.CPUStats) aggregate.CPULoss {
+	return aggregate.CPULoss{InPages: c.Lost, UnknownInPages: c.LostUnknown, Overrun: st.Overrun, CommitOverrun: st.CommitOverrun, Dropped: st.DroppedEvents}
 }
 
 // runLive runs a session like record does (held child for -- CMD,
@@ -151,6 +158,9 @@ func live(c *cli.Context, spec *liveSpec, out *bufio.Writer, fs *tracefs.FS, opt
 		nextTick = time.Now().Add(spec.interval)
 	}
 	checkTick := func() {
+		if spec.poll != nil {
+			spec.poll()
+		}
 		if spec.interval <= 0 || werr != nil {
 			return
 		}

@@ -36,6 +36,8 @@ the field in the kernel and tracer buckets the counts the same way.
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
 		maxKeysFlag,
 		inKernelFlag,
+		metricsFlag,
+		metricsMaxSeriesFlag,
 	),
 	Action: runHist,
 }
@@ -93,11 +95,24 @@ func runHist(c *cli.Context) error {
 			return err
 		}
 	}
+	lm, err := startMetrics(c)
+	if err != nil {
+		return err
+	}
+	defer lm.close()
+	var mh *aggregate.KeyedHist
+	if lm != nil {
+		mk, _ := keyerFlag(c)
+		mh = lm.set.Hist("tracer_hist_"+metricName(field), "Values of the field "+field+" per key (--by), since tracer started; the buckets are the printed histogram's.", proto, mk, field).Keyed()
+	}
 	var kagg kernelAgg
 	start := time.Now()
 	spec := &liveSpec{
 		events: events, globals: true, childArgs: command,
 		open: func(s *tracefs.Session) error {
+			if mh != nil && mh.Keyer != nil {
+				mh.Keyer.Comm = commLookup(s)
+			}
 			fk, _ := aggregate.NewKeyer([]string{field})
 			if err := checkKeys(s, fk); err != nil {
 				return err
@@ -120,6 +135,11 @@ func runHist(c *cli.Context) error {
 			if !inKernel {
 				kh.AddRecord(r)
 			}
+			if mh != nil {
+				lm.set.Lock()
+				mh.AddRecord(r)
+				lm.set.Unlock()
+			}
 			return nil
 		},
 		loss:     loss,
@@ -140,6 +160,7 @@ func runHist(c *cli.Context) error {
 			return err
 		},
 	}
+	lm.attach(spec)
 	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
 }
 

@@ -34,6 +34,8 @@ ENDs without a START are reported.
 		&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Usage: "print and reset every `D`"},
 		&cli.IntFlag{Name: "top", Aliases: []string{"n"}, Usage: "print only the `N` busiest keys"},
 		maxKeysFlag,
+		metricsFlag,
+		metricsMaxSeriesFlag,
 	),
 	Action: runLatency,
 }
@@ -67,6 +69,24 @@ func runLatency(c *cli.Context) error {
 		return err
 	}
 	p := aggregate.NewPairer(c.String("key"), c.Int("max-pending"))
+	lm, err := startMetrics(c)
+	if err != nil {
+		return err
+	}
+	defer lm.close()
+	var mh *aggregate.KeyedHist
+	if lm != nil {
+		mk, _ := keyerFlag(c)
+		unit := map[string]string{"ns": "nanoseconds", "us": "microseconds", "ms": "milliseconds"}[c.String("unit")]
+		mh = lm.set.Hist("tracer_latency_"+unit, "Time from START to END in "+unit+" per key (--by), since tracer started; the buckets are the printed histogram's.", proto, mk, "").Keyed()
+		// The pairer's counters are read by scrapes under the lock,
+		// which the record function below holds while it updates them.
+		lm.set.Func("tracer_latency_paired_total", "ENDs paired with their START.", true, func() float64 { return float64(p.Matched) })
+		lm.set.Func("tracer_latency_unmatched_end_total", "ENDs without a pending START (it was lost, evicted, or before tracer started).", true, func() float64 { return float64(p.UnmatchedEnd) })
+		lm.set.Func("tracer_latency_evicted_total", "Pending STARTs evicted from the full table (--max-pending).", true, func() float64 { return float64(p.Evicted()) })
+		lm.set.Func("tracer_latency_restarted_total", "STARTs that replaced a pending START of the same key.", true, func() float64 { return float64(p.Restarted()) })
+		lm.set.Func("tracer_latency_pending", "STARTs waiting for their END.", false, func() float64 { return float64(p.Pending()) })
+	}
 	loss := &lossMeter{}
 	var startS, endS *parse.Schema
 	start := time.Now()
@@ -107,6 +127,9 @@ func runLatency(c *cli.Context) error {
 					}
 				}
 			}
+			if mh != nil && mh.Keyer != nil {
+				mh.Keyer.Comm = commLookup(s)
+			}
 			if k != nil {
 				k.Comm = commLookup(s)
 				if err := k.Check(endS); err != nil {
@@ -116,12 +139,19 @@ func runLatency(c *cli.Context) error {
 			return nil
 		},
 		record: func(r *parse.Record) error {
+			if lm != nil {
+				lm.set.Lock()
+				defer lm.set.Unlock()
+			}
 			switch r.Schema {
 			case startS:
 				p.Start(r)
 			case endS:
 				if d, ok := p.End(r); ok {
 					kh.AddValue(r, int64(d)/div)
+					if mh != nil {
+						mh.AddValue(r, int64(d)/div)
+					}
 				}
 			}
 			return nil
@@ -142,5 +172,6 @@ func runLatency(c *cli.Context) error {
 			return err
 		},
 	}
+	lm.attach(spec)
 	return runLive(c, spec, bufio.NewWriterSize(c.App.Writer, 64<<10))
 }

@@ -1,7 +1,11 @@
 // # JSON lines
 //
 // Decoder.AppendJSON writes one JSON object per item, typed from the format
-// file. This schema is stable.
+// file. This schema is stable. It is also written as a JSON Schema, with
+// the other commands' JSON output, in schema/tracer-json-v1.schema.json
+// ($defs "event" and "lost"); the commands' tests validate real output
+// against it, so a change here is a change there (a new key within the
+// version, a new version file for a change of meaning).
 //
 // Every item is one JSON object on one line, ended by "\n". Keys appear in
 // the order below; a consumer must not rely on the order, and must ignore
