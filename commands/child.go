@@ -80,21 +80,32 @@ func startHeld(command []string, stderr io.Writer, keep bool) (*childProc, error
 	cmd.ExtraFiles = []*os.File{r} // fd 3 in the child
 	if !keep {
 		// Set in the child between fork and exec (the runtime checks that
-		// the parent did not die in between). Go threads do not exit, so
-		// the forking thread lives as long as tracer does.
+		// the parent did not die in between).
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	}
-	if err := cmd.Start(); err != nil {
+	p := &childProc{cmd: cmd, gate: w, exited: make(chan struct{}), errw: errw}
+	started := make(chan error)
+	go func() {
+		// The parent-death signal follows the *thread* that forked the
+		// child, and a Go thread does exit when a goroutine locked to it
+		// ends (namespace tricks do that): fork from a locked thread and
+		// keep it until the child is gone.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err != nil {
+			return
+		}
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	if err := <-started; err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("starting %s: %w", command[0], err)
 	}
 	r.Close()
-	p := &childProc{cmd: cmd, gate: w, exited: make(chan struct{}), errw: errw}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
 	return p, nil
 }
 

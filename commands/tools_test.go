@@ -46,6 +46,7 @@ func init() {
 			os.Exit(3)
 		}
 		syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, "")
+		os.MkdirAll("/mnt", 0o755) // the test VMs' initramfs has none
 		if err := syscall.Mount("tracer-tmpfs", "/mnt", "tmpfs", 0, ""); err != nil {
 			os.Exit(4)
 		}
