@@ -511,6 +511,18 @@ var knownFallback = map[string]bool{
 	"xen/xen_mmu_set_pmd":                 true,
 	"xen/xen_mmu_set_pte":                 true,
 	"xen/xen_mmu_set_pud":                 true,
+	// arm64 (6.1): page=%p is vmemmap + pfn with the kernel's
+	// __builtin_constant_p/__builtin_clzl ilog2 of sizeof(struct page)
+	// spelled out (the vmemmap_base problem, in another form).
+	"kmem/mm_page_alloc":              true,
+	"kmem/mm_page_alloc_extfrag":      true,
+	"kmem/mm_page_alloc_zone_locked":  true,
+	"kmem/mm_page_free":               true,
+	"kmem/mm_page_free_batched":       true,
+	"kmem/mm_page_pcpu_drain":         true,
+	"vmscan/mm_vmscan_write_folio":    true,
+	"kvm/kvm_sys_access":              true, // GNU a ?: b (arm64)
+	"emulation/instruction_emulation": true, // "instr="%s"": the kernel's own unbalanced quotes (arm64)
 }
 
 type formatFile struct {

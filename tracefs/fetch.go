@@ -433,6 +433,15 @@ func (s *Session) setupFetch(job FetchJob, way FetchWay, maxArgs int) (*Fetch, e
 	return f, nil
 }
 
+// The traced processes' pointers are this build's: a 32-bit tracer runs
+// on a 32-bit kernel (armhf), where argv is an array of 4-byte pointers.
+// (32-bit processes under a 64-bit kernel are not covered.)
+var (
+	ptrBytes = strconv.IntSize / 8
+	ptrHex   = "x" + strconv.Itoa(strconv.IntSize) // x64 or x32
+	ptrUint  = "u" + strconv.Itoa(strconv.IntSize)
+)
+
 // argvFetchArgs renders the fetch args of argv[0..n] (one more than the
 // rows show, to tell truncation): each string, and with ptrs its pointer
 // too. Kernels before 5.11 store an empty user string with length 0, like
@@ -443,7 +452,7 @@ func argvFetchArgs(n int, ptr func(i int) string, ptrs bool) string {
 	for i := 0; i <= n; i++ {
 		fmt.Fprintf(&b, " a%d=+0(%s):ustring", i, ptr(i))
 		if ptrs {
-			fmt.Fprintf(&b, " p%d=%s:x64", i, ptr(i))
+			fmt.Fprintf(&b, " p%d=%s:%s", i, ptr(i), ptrHex)
 		}
 	}
 	return b.String()
@@ -454,7 +463,7 @@ func (f *Fetch) eprobeSpecs(fs *FS) error {
 		ev := "eprobe:syscalls:sys_enter_" + sc.name
 		if f.Job == FetchExecArgv {
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: ev + argvFetchArgs(f.maxArgs, func(i int) string {
-				return "+u" + strconv.Itoa(8*i) + "($" + sc.field + ")"
+				return "+u" + strconv.Itoa(ptrBytes*i) + "($" + sc.field + ")"
 			}, true)})
 		} else {
 			f.specs = append(f.specs, fetchSpec{kind: "path", spec: ev + " path=+0($" + sc.field + "):ustring"})
@@ -472,7 +481,7 @@ func (f *Fetch) kprobeSpecs(fs *FS) error {
 		ptr := userArg(sc.arg, viaRegs)
 		if f.Job == FetchExecArgv {
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: "kprobe:" + fn + argvFetchArgs(f.maxArgs, func(i int) string {
-				return "+u" + strconv.Itoa(8*i) + "(" + ptr + ")"
+				return "+u" + strconv.Itoa(ptrBytes*i) + "(" + ptr + ")"
 			}, true)})
 		} else {
 			f.specs = append(f.specs, fetchSpec{kind: "path", spec: "kprobe:" + fn + " path=+0(" + ptr + "):ustring"})
@@ -508,7 +517,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 				continue
 			}
 			// At the loader's entry the stack holds argc, then argv[0..].
-			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:u64", file, off) + argvFetchArgs(f.maxArgs, func(i int) string {
+			spec := fmt.Sprintf("uprobe:%s:0x%x argc=$stack0:%s", file, off, ptrUint) + argvFetchArgs(f.maxArgs, func(i int) string {
 				return "$stack" + strconv.Itoa(i+1)
 			}, false)
 			f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec, late: true})
@@ -530,8 +539,8 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 					}
 					done[s.Offset] = true
 					a := "$arg" + strconv.Itoa(arg)
-					spec := fmt.Sprintf("uprobe:%s:0x%x argvp=%s:x64", file, s.Offset, a) + argvFetchArgs(f.maxArgs, func(i int) string {
-						return "+" + strconv.Itoa(8*i) + "(" + a + ")"
+					spec := fmt.Sprintf("uprobe:%s:0x%x argvp=%s:%s", file, s.Offset, a, ptrHex) + argvFetchArgs(f.maxArgs, func(i int) string {
+						return "+" + strconv.Itoa(ptrBytes*i) + "(" + a + ")"
 					}, true)
 					f.specs = append(f.specs, fetchSpec{kind: "argv", spec: spec})
 				}
@@ -560,7 +569,7 @@ func (f *Fetch) uprobeSpecs(fs *FS) error {
 				}
 				done[s.Offset] = true
 				a := "$arg" + strconv.Itoa(o.arg)
-				spec := fmt.Sprintf("uprobe:%s:0x%x path=+0(%s):ustring ptr=%s:x64", file, s.Offset, a, a)
+				spec := fmt.Sprintf("uprobe:%s:0x%x path=+0(%s):ustring ptr=%s:%s", file, s.Offset, a, a, ptrHex)
 				f.specs = append(f.specs, fetchSpec{kind: "path", spec: spec, ptrArg: true})
 			}
 			f.Files = append(f.Files, file)

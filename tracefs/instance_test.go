@@ -2,6 +2,7 @@ package tracefs
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -226,7 +227,9 @@ func TestInstanceBufferSizeRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := in.BufferSizeKB()
-	for _, kb := range []int{0, -5, MaxBufferSizeKB + 1, 4611686018427387904} {
+	// math.MaxInt>>1 (2^62-1 on 64-bit) overflows the shift to bytes; a
+	// literal 1<<62 would not build on 32-bit arm.
+	for _, kb := range []int{0, -5, MaxBufferSizeKB + 1, math.MaxInt >> 1} {
 		err := in.SetBufferSizeKB(kb)
 		if err == nil || !strings.Contains(err.Error(), "out of range (1 to 4194304 KB)") {
 			t.Errorf("SetBufferSizeKB(%d) = %v; want a refusal with the range", kb, err)

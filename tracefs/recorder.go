@@ -132,6 +132,13 @@ func (r *RawRecorder) Run() error {
 	}
 }
 
+// splice is unix.Splice with the count as int64 on every architecture
+// (x/sys/unix returns int on 32-bit ones such as arm, int64 elsewhere).
+func splice(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int64, error) {
+	m, err := unix.Splice(rfd, roff, wfd, woff, n, flags)
+	return int64(m), err
+}
+
 // moveFull moves whole pages until none is ready.
 func (r *RawRecorder) moveFull() error {
 	for {
@@ -147,7 +154,7 @@ func (r *RawRecorder) moveOnce() (bool, error) {
 	if !r.splice {
 		return false, nil // read() only: pages are fetched at the drain
 	}
-	n, err := unix.Splice(r.fd, nil, r.pw, nil, r.subbuf*16, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	n, err := splice(r.fd, nil, r.pw, nil, r.subbuf*16, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR || err == unix.EBUSY || (err == nil && n == 0):
 		return false, nil
@@ -166,14 +173,14 @@ func (r *RawRecorder) moveOnce() (bool, error) {
 				return false, fmt.Errorf("recording cpu%d: %w", r.cpu, serr)
 			}
 			var m64 int64
-			m64, err = unix.Splice(r.pr, nil, int(r.dst.Fd()), &off, int(min(int64(left), room)), unix.SPLICE_F_MOVE)
+			m64, err = splice(r.pr, nil, int(r.dst.Fd()), &off, int(min(int64(left), room)), unix.SPLICE_F_MOVE)
 			m = int(m64)
 			if m > 0 {
 				r.sink.Advance(r.cpu, int64(m))
 			}
 		} else {
 			var m64 int64
-			m64, err = unix.Splice(r.pr, nil, int(r.dst.Fd()), nil, int(left), unix.SPLICE_F_MOVE)
+			m64, err = splice(r.pr, nil, int(r.dst.Fd()), nil, int(left), unix.SPLICE_F_MOVE)
 			m = int(m64)
 		}
 		if err == unix.EINTR {

@@ -591,7 +591,9 @@ func (c *capture) options() []string {
 	return on
 }
 
-func cstr(b []int8) string {
+// cstr converts a NUL-terminated Utsname field: int8 on x86, uint8 on
+// arm, arm64 and s390x.
+func cstr[T int8 | uint8](b []T) string {
 	var s []byte
 	for _, c := range b {
 		if c == 0 {
@@ -672,8 +674,17 @@ type stats struct {
 	pages, data, typeLen0, stacks, padding, extend, stamp, missed int
 }
 
-// page walks one little-endian page well enough to count records, as a
-// check that trace.txt and the pages hold the same events.
+// native is the byte order of this machine, which is the kernel's: the
+// pages are in it.
+var native binary.ByteOrder = func() binary.ByteOrder {
+	if byteOrder() == "big" {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}()
+
+// page walks one page well enough to count records, as a check that
+// trace.txt and the pages hold the same events.
 func (s *stats) page(p []byte, long int) {
 	s.pages++
 	if len(p) < 8+long {
@@ -681,9 +692,9 @@ func (s *stats) page(p []byte, long int) {
 	}
 	var commit uint64
 	if long == 8 {
-		commit = binary.LittleEndian.Uint64(p[8:])
+		commit = native.Uint64(p[8:])
 	} else {
-		commit = uint64(binary.LittleEndian.Uint32(p[8:]))
+		commit = uint64(native.Uint32(p[8:]))
 	}
 	if uint32(commit)&(1<<31) != 0 {
 		s.missed++
@@ -695,15 +706,20 @@ func (s *stats) page(p []byte, long int) {
 	}
 	data = data[:size]
 	for off := 0; off+4 <= len(data); {
-		w := binary.LittleEndian.Uint32(data[off:])
+		w := native.Uint32(data[off:])
 		tl, delta := w&31, w>>5
+		if native == binary.BigEndian {
+			// The header's bit fields (type_len:5, time_delta:27) are
+			// allocated from the most significant bit on big-endian.
+			tl, delta = w>>27, w&(1<<27-1)
+		}
 		switch {
 		case tl == 29:
 			if delta == 0 || off+8 > len(data) {
 				return
 			}
 			s.padding++
-			off += 4 + int(binary.LittleEndian.Uint32(data[off+4:]))
+			off += 4 + int(native.Uint32(data[off+4:]))
 		case tl == 30:
 			s.extend++
 			off += 8
@@ -714,7 +730,7 @@ func (s *stats) page(p []byte, long int) {
 			if off+8 > len(data) {
 				return
 			}
-			l := int(binary.LittleEndian.Uint32(data[off+4:]))
+			l := int(native.Uint32(data[off+4:]))
 			if l == 0 {
 				return
 			}
@@ -731,7 +747,7 @@ func (s *stats) page(p []byte, long int) {
 }
 
 func (s *stats) kind(payload []byte, _ int) {
-	if len(payload) >= 2 && binary.LittleEndian.Uint16(payload) == 4 { // TRACE_STACK
+	if len(payload) >= 2 && native.Uint16(payload) == 4 { // TRACE_STACK
 		s.stacks++
 	}
 }

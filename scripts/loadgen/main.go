@@ -170,8 +170,8 @@ func main() {
 		BatchCPUNS:     batchCPU,
 		RusageUserNS:   unix.TimevalToNsec(ru1.Utime) - unix.TimevalToNsec(ru0.Utime),
 		RusageSysNS:    unix.TimevalToNsec(ru1.Stime) - unix.TimevalToNsec(ru0.Stime),
-		VolCtxSwitch:   ru1.Nvcsw - ru0.Nvcsw,
-		InvolCtxSwitch: ru1.Nivcsw - ru0.Nivcsw,
+		VolCtxSwitch:   int64(ru1.Nvcsw - ru0.Nvcsw), // int32 on 32-bit arm
+		InvolCtxSwitch: int64(ru1.Nivcsw - ru0.Nivcsw),
 		Late:           late,
 	}
 	if calls > 0 {
