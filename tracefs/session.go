@@ -191,6 +191,28 @@ func (s *Session) Events() []EventID {
 	return out
 }
 
+// selfFloods reports whether tracer's own work would flood the session's
+// events: syscall events (its reads of trace_pipe_raw) and probes (a
+// kprobe on read paths, say). Only then are its threads left out, since
+// set_event_notrace_pid also drops whatever the kernel records in
+// interrupt context while one of them is on the CPU (a block request's
+// completion, a timer): events of block, irq, sched and the like are kept
+// whole instead, and tracer's own few sched events show, as in bpftrace.
+func (s *Session) selfFloods() bool {
+	if len(s.probes.pending) > 0 {
+		return true
+	}
+	for _, id := range s.events {
+		if s.internal[id] {
+			continue
+		}
+		if id.System == "syscalls" || id.System == "raw_syscalls" || strings.HasPrefix(id.System, probeGroupPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // Decoder returns the decoder for this session's records (after Open).
 func (s *Session) Decoder() *parse.Decoder { return s.dec }
 
@@ -351,6 +373,9 @@ var selfRefresh = time.Second
 func (s *Session) excludeSelf() error {
 	if !s.inst.fs.exists(s.inst.file("set_event_notrace_pid")) {
 		return nil // before 5.8: nothing to do but accept our own events
+	}
+	if !s.selfFloods() {
+		return nil
 	}
 	ents, err := os.ReadDir("/proc/self/task")
 	if err != nil {
