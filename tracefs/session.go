@@ -191,13 +191,13 @@ func (s *Session) Events() []EventID {
 	return out
 }
 
-// selfFloods reports whether tracer's own work would flood the session's
-// events: syscall events (its reads of trace_pipe_raw) and probes (a
-// kprobe on read paths, say). Only then are its threads left out, since
-// set_event_notrace_pid also drops whatever the kernel records in
-// interrupt context while one of them is on the CPU (a block request's
-// completion, a timer): events of block, irq, sched and the like are kept
-// whole instead, and tracer's own few sched events show, as in bpftrace.
+// selfFloods reports whether tracer's own threads should be left out of
+// the session's events. They are by default: its reads and writes would
+// show in syscall and sched events, and feed themselves. But
+// set_event_notrace_pid also drops what the kernel records in interrupt
+// context while one of them is on the CPU (a block request's completion,
+// a packet): a session whose events are all of such device systems keeps
+// them whole instead, as bpftrace does.
 func (s *Session) selfFloods() bool {
 	if len(s.probes.pending) > 0 {
 		return true
@@ -206,7 +206,9 @@ func (s *Session) selfFloods() bool {
 		if s.internal[id] {
 			continue
 		}
-		if id.System == "syscalls" || id.System == "raw_syscalls" || strings.HasPrefix(id.System, probeGroupPrefix) {
+		switch id.System {
+		case "block", "irq", "napi", "net", "skb", "scsi", "nvme":
+		default:
 			return true
 		}
 	}
